@@ -1,0 +1,45 @@
+package settings
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Problem is one thing wrong (or worth a warning) in the settings: the JSON
+// path of the field and a sentence a person can act on.
+type Problem struct {
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+func (p Problem) String() string { return p.Path + ": " + p.Message }
+
+// Problems is every problem Validate found. It is an error.
+type Problems []Problem
+
+func (ps Problems) Error() string {
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// problems collects Problems while walking the settings.
+type problems struct {
+	list Problems
+}
+
+func (c *problems) add(path, format string, args ...any) {
+	c.list = append(c.list, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// err returns the collected problems as an error, or nil when there are none.
+func (c *problems) err() error {
+	if len(c.list) == 0 {
+		return nil
+	}
+	return c.list
+}
+
+func index(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
