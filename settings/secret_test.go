@@ -2,6 +2,7 @@ package settings
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,4 +159,34 @@ func requireSecretService(t *testing.T) {
 		t.Fatal("needs a Secret Service on a D-Bus session and secret-tool: run `make test` (it installs gnome-keyring and libsecret-tools and starts them)")
 	}
 	t.Skip("no D-Bus session with a Secret Service; `make test` provides one")
+}
+
+func TestWatchedStore_ReportsEverySecretItHandles(t *testing.T) {
+	var seen []string
+	store := WatchedStore{Store: NewFileStore(filepath.Join(t.TempDir(), "s.json")), OnSecret: func(v string) { seen = append(seen, v) }}
+	testStore(t, store)
+	require.Equal(t, []string{"s3cret-one", "s3cret-one", "s3cret-two", "s3cret-two"}, seen)
+}
+
+// TestSecrets_NeverInTheSettingsFile saves a configuration whose secrets
+// went to a store and checks the settings file holds none of them.
+func TestSecrets_NeverInTheSettingsFile(t *testing.T) {
+	dir := t.TempDir()
+	store := NewFileStore(filepath.Join(dir, "secrets.json"))
+	s := configured()
+	secrets := map[SecretKey]string{}
+	for i, k := range s.SecretKeys() {
+		secrets[k] = fmt.Sprintf("value-%d-%s", i, strings.ReplaceAll(string(k), "/", "-"))
+		require.NoError(t, store.Set(k, secrets[k]))
+	}
+	d := Dir{Path: dir}
+	require.NoError(t, d.Save(s))
+	var out strings.Builder
+	require.NoError(t, Write(&out, s))
+	data, err := os.ReadFile(d.File())
+	require.NoError(t, err)
+	for _, v := range secrets {
+		require.NotContains(t, string(data), v)
+		require.NotContains(t, out.String(), v, "export")
+	}
 }
