@@ -1,0 +1,170 @@
+package app
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/omniphone/omniphone/assets"
+	"github.com/omniphone/omniphone/settings"
+)
+
+// phoneIcon is the handset glyph, recoloured by the theme.
+var phoneIcon = theme.NewThemedResource(fyne.NewStaticResource("phone.svg", assets.PhoneIcon))
+
+// Title is the main window's title.
+const Title = "Omniphone"
+
+// Options are what the UI needs from main.
+type Options struct {
+	// Dir is the profile directory holding the settings.
+	Dir settings.Dir
+	// Settings are the loaded settings; LoadErr says why loading failed
+	// (then Settings are the defaults and the file is untouched).
+	Settings settings.Settings
+	LoadErr  error
+	Logger   *slog.Logger
+}
+
+// App is the main window and its views.
+type App struct {
+	fyne     fyne.App
+	win      fyne.Window
+	opts     Options
+	tabs     *container.AppTabs
+	phone    *phoneView
+	history  *historyView
+	settings *settingsView
+	status   *widget.Label
+}
+
+// New builds the main window on fa: Phone, History and Settings tabs over a
+// status line.
+func New(fa fyne.App, opts Options) *App {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	a := &App{fyne: fa, opts: opts}
+	a.win = fa.NewWindow(Title)
+	a.phone = newPhoneView()
+	a.history = newHistoryView()
+	a.settings = newSettingsView(a)
+	a.status = widget.NewLabel("")
+	a.status.Wrapping = fyne.TextWrapWord
+	a.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(lang.L("Phone"), phoneIcon, container.NewPadded(a.phone.root)),
+		container.NewTabItemWithIcon(lang.L("History"), theme.HistoryIcon(), container.NewPadded(a.history.root)),
+		container.NewTabItemWithIcon(lang.L("Settings"), theme.SettingsIcon(), container.NewPadded(a.settings.root)),
+	)
+	a.win.SetContent(container.NewBorder(nil, a.status, nil, nil, a.tabs))
+	a.win.Resize(fyne.NewSize(420, 600))
+	a.refresh()
+	return a
+}
+
+// Window returns the main window.
+func (a *App) Window() fyne.Window { return a.win }
+
+// ShowAndRun shows the window and runs the event loop until the app quits.
+func (a *App) ShowAndRun() { a.win.ShowAndRun() }
+
+func (a *App) refresh() {
+	s := a.opts.Settings
+	a.phone.update(s)
+	a.settings.update(s, a.opts.LoadErr, a.backupLoads())
+	a.status.SetText(statusLine(s, a.opts.LoadErr))
+}
+
+func (a *App) backupLoads() bool {
+	_, err := a.opts.Dir.LoadBackup()
+	return err == nil
+}
+
+// setSettings makes s the current settings after a successful save.
+func (a *App) setSettings(s settings.Settings) {
+	a.opts.Settings, a.opts.LoadErr = s, nil
+	a.refresh()
+}
+
+func (a *App) onRestoreBackup() {
+	s, err := a.opts.Dir.RestoreBackup()
+	if err != nil {
+		a.showError(err)
+		return
+	}
+	a.opts.Logger.Info("settings restored from backup", "file", a.opts.Dir.File())
+	a.setSettings(s)
+	dialog.ShowInformation(Title, lang.L("Settings restored from the backup."), a.win)
+}
+
+func (a *App) onImport() {
+	dialog.ShowFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			a.showError(err)
+			return
+		}
+		defer r.Close()
+		s, err := importSettings(a.opts.Dir, r, r.URI().Name())
+		if err != nil {
+			a.showError(err)
+			return
+		}
+		a.opts.Logger.Info("settings imported", "from", r.URI().Path())
+		a.setSettings(s)
+		dialog.ShowInformation(Title, lang.L("Settings imported."), a.win)
+	}, a.win)
+}
+
+func (a *App) onExport() {
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		if err != nil || w == nil {
+			a.showError(err)
+			return
+		}
+		if err := settings.Write(w, a.opts.Settings); err != nil {
+			_ = w.Close()
+			a.showError(err)
+			return
+		}
+		if err := w.Close(); err != nil {
+			a.showError(fmt.Errorf("export settings: %w", err))
+			return
+		}
+		dialog.ShowInformation(Title, lang.L("Settings exported."), a.win)
+	}, a.win)
+	d.SetFileName("omniphone-settings.json")
+	d.Show()
+}
+
+// showError logs err once and shows it; nil (a cancelled dialog) is ignored.
+func (a *App) showError(err error) {
+	if err == nil {
+		return
+	}
+	a.opts.Logger.Error("settings action failed", "err", err)
+	dialog.ShowError(err, a.win)
+}
+
+// importSettings reads a settings document and saves it as the profile's
+// settings, all or nothing.
+func importSettings(dir settings.Dir, r io.Reader, name string) (settings.Settings, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return settings.Settings{}, fmt.Errorf("import %s: %w", name, err)
+	}
+	s, err := settings.Parse(data)
+	if err != nil {
+		return settings.Settings{}, fmt.Errorf("import %s: %w", name, err)
+	}
+	if err := dir.Save(s); err != nil {
+		return settings.Settings{}, fmt.Errorf("import %s: %w", name, err)
+	}
+	return s, nil
+}

@@ -1,0 +1,126 @@
+// Command omniphone is the Omniphone desktop softphone. Without arguments
+// it opens the main window; "omniphone settings …" manages the settings
+// document from the command line.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/omniphone/omniphone/app"
+	"github.com/omniphone/omniphone/assets"
+	"github.com/omniphone/omniphone/logging"
+	"github.com/omniphone/omniphone/settings"
+)
+
+// appID is the application's reverse-DNS ID (Fyne preferences, .desktop).
+const appID = "ru.omniphone.desktop"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run parses the command line and returns the exit code: 0 success,
+// 1 the operation failed, 2 the command line is wrong.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("omniphone", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configDir := fs.String("config-dir", "", "profile directory (settings, logs); default $OMNIPHONE_CONFIG_DIR or the OS config dir")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage:\n  omniphone [--config-dir DIR]                 open the softphone window\n"+
+			"  omniphone [--config-dir DIR] settings CMD    manage settings (path, validate FILE, import FILE, export [FILE])\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage(err)
+	}
+	dir, err := profileDir(*configDir)
+	if err != nil {
+		fmt.Fprintln(stderr, "omniphone:", err)
+		return 1
+	}
+	switch fs.Arg(0) {
+	case "":
+		return runWindow(dir, stderr)
+	case "settings":
+		return runSettings(dir, fs.Args()[1:], stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "omniphone: unknown command %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+}
+
+func exitUsage(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+// profileDir picks the profile directory: the flag, then
+// $OMNIPHONE_CONFIG_DIR, then the OS config dir.
+func profileDir(flagValue string) (string, error) {
+	if flagValue != "" {
+		return filepath.Abs(flagValue)
+	}
+	if env := os.Getenv("OMNIPHONE_CONFIG_DIR"); env != "" {
+		return filepath.Abs(env)
+	}
+	base, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("find the profile directory: %w (pass --config-dir)", err)
+	}
+	return filepath.Join(base, "omniphone"), nil
+}
+
+func runWindow(dir string, stderr io.Writer) int {
+	if err := checkDisplay(); err != nil {
+		fmt.Fprintln(stderr, "omniphone:", err)
+		return 2
+	}
+	logFile, err := logging.OpenFile(filepath.Join(dir, "logs", "omniphone.log"))
+	if err != nil {
+		fmt.Fprintln(stderr, "omniphone:", err)
+		return 1
+	}
+	defer logFile.Close()
+	log := slog.New(logging.NewHandler(logFile, logging.Options{}))
+
+	d := settings.Dir{Path: dir}
+	s, loadErr := d.Load()
+	if loadErr != nil {
+		log.Error("settings not loaded; running with defaults", "err", loadErr)
+		s = settings.Default()
+	}
+	useLanguage(s.App.Language, log)
+
+	fa := fyneapp.NewWithID(appID)
+	fa.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	log.Info("omniphone starting", "profile", dir)
+	app.New(fa, app.Options{Dir: d, Settings: s, LoadErr: loadErr, Logger: log}).ShowAndRun()
+	log.Info("omniphone stopped")
+	return 0
+}
+
+// useLanguage makes Fyne (our strings and its own dialogs) speak the
+// language chosen in the settings rather than the system's.
+func useLanguage(l settings.Language, log *slog.Logger) {
+	// Fyne's lang package reads the locale from the environment each time
+	// translations are added; LANGUAGE takes precedence over LANG.
+	if err := os.Setenv("LANGUAGE", string(l)); err != nil {
+		log.Warn("cannot set the UI language", "err", err)
+	}
+	if err := lang.AddTranslationsFS(assets.Translations, "translations"); err != nil {
+		log.Warn("UI translations not loaded", "err", err)
+	}
+}
