@@ -62,5 +62,6 @@ func xServerAddress(display string) (network, addr string, ok bool) {
 	if strings.HasPrefix(host, "/") { // macOS launchd socket paths
 		return "", "", false
 	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	return "tcp", net.JoinHostPort(host, strconv.Itoa(6000+n)), true
 }

@@ -23,7 +23,7 @@ import (
 )
 
 // appID is the application's reverse-DNS ID (Fyne preferences, .desktop).
-const appID = "ru.omniphone.desktop"
+const appID = "ru.omniphone.app"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))

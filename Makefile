@@ -1,0 +1,61 @@
+# Omniphone — `make run` starts the app, `make test` runs every test.
+# Both install what they need (Debian packages via apt-get when root).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO ?= go
+BIN := $(CURDIR)/bin
+GOLANGCI_VERSION := v2.15.0
+FYNE_TOOLS_VERSION := v1.7.4
+ARGS ?=
+
+# Fyne logs "Error parsing user locale C" under the C locale.
+ifeq ($(filter-out C C.UTF-8 C.utf8 POSIX,$(LANG)),)
+export LANG := en_US.UTF-8
+endif
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/omniphone
+	@scripts/deps.sh run
+	$(GO) build -o $(BIN)/omniphone ./cmd/omniphone
+
+.PHONY: run
+run: build ## build and start the desktop app (ARGS="--config-dir DIR" to use another profile)
+	$(BIN)/omniphone $(ARGS)
+
+.PHONY: test
+test: ## run every test, with Xvfb, gnome-keyring and the other real peers
+	@scripts/deps.sh test
+	scripts/test.sh
+
+.PHONY: bench
+bench: ## run the benchmarks and print their figures
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+$(BIN)/golangci-lint:
+	GOBIN=$(BIN) GOFLAGS= $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
+.PHONY: lint
+lint: $(BIN)/golangci-lint ## go vet + golangci-lint (with the dependency-direction rules)
+	@scripts/deps.sh run
+	$(GO) vet ./...
+	$(BIN)/golangci-lint run ./...
+
+$(BIN)/fyne:
+	GOBIN=$(BIN) GOFLAGS= $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_TOOLS_VERSION)
+
+.PHONY: package
+package: build $(BIN)/fyne ## build dist/Omniphone.tar.xz for Linux with the fyne tool
+	@mkdir -p dist
+	$(BIN)/fyne package -os linux --exe $(BIN)/omniphone --icon assets/icon.png --app-build 1
+	mv Omniphone.tar.xz dist/
+	@echo "dist/Omniphone.tar.xz: unpack it and run 'sudo make install' inside to install"
+
+.PHONY: clean
+clean: ## remove built files
+	rm -rf $(BIN) dist artifacts

@@ -1,0 +1,174 @@
+package main
+
+import (
+	"bytes"
+	"image"
+	"image/png"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestIntegration_WindowScreenshot starts the real binary on the X server
+// in DISPLAY (make test provides Xvfb), waits for the window, takes a
+// screenshot of it and checks that it shows a drawn UI, then stops the app
+// with SIGTERM and expects a clean exit.
+func TestIntegration_WindowScreenshot(t *testing.T) {
+	requireX(t)
+	tmp := t.TempDir()
+	bin := filepath.Join(tmp, "omniphone")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+
+	profile := filepath.Join(tmp, "profile")
+	var appOut bytes.Buffer
+	cmd := exec.Command(bin, "--config-dir", profile)
+	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
+	cmd.Stdout, cmd.Stderr = &appOut, &appOut
+	start := time.Now()
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+
+	geo := waitForWindow(t, "Omniphone", exited, &appOut)
+	t.Logf("window mapped %v after start: %+v", time.Since(start).Round(time.Millisecond), geo)
+
+	shot := filepath.Join(artifactDir(t), "omniphone-window.png")
+	var colours int
+	var spread float64
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		img := screenshot(t, shot, geo)
+		colours, spread = imageStats(img)
+		if colours > 30 && spread > 0.05 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("screenshot %s: %d colours, luminance spread %.3f", shot, colours, spread)
+	require.Greater(t, colours, 30, "the window shows more than a flat background: %s", shot)
+	require.Greater(t, spread, 0.05, "the window has contrast (text, buttons): %s", shot)
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		require.NoError(t, err, "clean exit on SIGTERM; output:\n%s", appOut.String())
+	case <-time.After(15 * time.Second):
+		t.Fatalf("the app did not exit within 15 s of SIGTERM; output:\n%s", appOut.String())
+	}
+	log, err := os.ReadFile(filepath.Join(profile, "logs", "omniphone.log"))
+	require.NoError(t, err)
+	require.Contains(t, string(log), "omniphone starting")
+	require.Contains(t, string(log), "omniphone stopped")
+	require.NotContains(t, appOut.String(), "panic")
+}
+
+type geometry struct{ X, Y, W, H int }
+
+var geoLine = regexp.MustCompile(`(?m)^\s*(Absolute upper-left X|Absolute upper-left Y|Width|Height):\s+(-?\d+)`)
+
+func waitForWindow(t *testing.T, name string, exited <-chan error, appOut *bytes.Buffer) geometry {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("the app exited before its window appeared (%v):\n%s", err, appOut.String())
+		default:
+		}
+		out, err := exec.Command("xwininfo", "-name", name).Output()
+		if err == nil && bytes.Contains(out, []byte("IsViewable")) {
+			var g geometry
+			for _, m := range geoLine.FindAllSubmatch(out, -1) {
+				n, _ := strconv.Atoi(string(m[2]))
+				switch string(m[1]) {
+				case "Absolute upper-left X":
+					g.X = n
+				case "Absolute upper-left Y":
+					g.Y = n
+				case "Width":
+					g.W = n
+				case "Height":
+					g.H = n
+				}
+			}
+			require.Positive(t, g.W)
+			require.Positive(t, g.H)
+			return g
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no viewable window %q within 30 s; output:\n%s", name, appOut.String())
+	return geometry{}
+}
+
+func screenshot(t *testing.T, path string, g geometry) image.Image {
+	t.Helper()
+	out, err := exec.Command("import", "-window", "root", "-crop",
+		strconv.Itoa(g.W)+"x"+strconv.Itoa(g.H)+"+"+strconv.Itoa(g.X)+"+"+strconv.Itoa(g.Y), "+repage", path).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	defer f.Close()
+	img, err := png.Decode(f)
+	require.NoError(t, err)
+	return img
+}
+
+// imageStats counts distinct colours and the standard deviation of
+// luminance (0..1) over the image.
+func imageStats(img image.Image) (colours int, spread float64) {
+	seen := map[uint32]bool{}
+	var sum, sumSq, n float64
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			seen[r>>8<<16|g>>8<<8|bl>>8] = true
+			l := (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(bl)) / 65535
+			sum += l
+			sumSq += l * l
+			n++
+		}
+	}
+	mean := sum / n
+	return len(seen), math.Sqrt(math.Max(sumSq/n-mean*mean, 0))
+}
+
+// artifactDir is where screenshots are kept: $OMNIPHONE_ARTIFACTS (make
+// test sets it) or the test's temporary directory.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("OMNIPHONE_ARTIFACTS"); dir != "" {
+		require.NoError(t, os.MkdirAll(dir, 0o755))
+		return dir
+	}
+	return t.TempDir()
+}
+
+func requireX(t *testing.T) {
+	t.Helper()
+	missing := ""
+	for _, tool := range []string{"xwininfo", "import"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			missing = tool
+		}
+	}
+	if os.Getenv("DISPLAY") != "" && missing == "" && checkDisplay() == nil {
+		return
+	}
+	if os.Getenv("OMNIPHONE_REQUIRE_PEERS") == "1" {
+		t.Fatalf("needs an X server in DISPLAY and xwininfo/import (missing: %q): run `make test`, which installs them and starts Xvfb", missing)
+	}
+	t.Skip("no X server; `make test` runs this under Xvfb")
+}

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Usage: scripts/deps.sh run|test
+# Installs the Debian packages that building (cgo: GL and X11 headers) and
+# running the app, or running every test, need. As root it runs apt-get;
+# otherwise it prints the exact command and fails. Elsewhere than Debian it
+# names what to install and goes on.
+set -euo pipefail
+
+build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
+       libxinerama-dev libxi-dev libxxf86vm-dev)
+run=("${build[@]}" libgl1-mesa-dri)
+# Xvfb + screenshot tools for the real-window test, a private D-Bus session
+# and gnome-keyring for the keyring test, Chromium for the simulator's page.
+test=("${run[@]}" xvfb xauth x11-utils imagemagick dbus dbus-bin dbus-daemon
+      gnome-keyring libsecret-tools chromium)
+
+case "${1:-}" in
+  run) want=("${run[@]}") ;;
+  test) want=("${test[@]}") ;;
+  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+
+[ "$(uname -s)" = Linux ] || exit 0
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "deps: not a Debian system; install the equivalents of: ${want[*]}" >&2
+  exit 0
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+cmd="apt-get install -y --no-install-recommends ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deps: missing Debian packages; run: sudo apt-get update && sudo $cmd" >&2
+  exit 1
+fi
+echo "deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

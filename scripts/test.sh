@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Usage: scripts/test.sh   (make test runs it after scripts/deps.sh test)
+# Every test, with its real peers: a private D-Bus session with
+# gnome-keyring's Secret Service, an Xvfb display for the real-window test,
+# Chromium for the simulator's page. Tests that need a peer fail rather
+# than skip here (OMNIPHONE_REQUIRE_PEERS=1). Then the race detector on the
+# packages without cgo UI, and a short fuzz of every parser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export OMNIPHONE_REQUIRE_PEERS=1
+export OMNIPHONE_ARTIFACTS="$PWD/artifacts"
+case "${LANG:-C}" in C|C.*|POSIX) export LANG=en_US.UTF-8 ;; esac
+unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
+FUZZTIME=${FUZZTIME:-10s}
+# PKGS narrows the run while you work on a few packages (default: all).
+read -r -a pkgs <<<"${PKGS:-./...}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "go vet"
+go vet "${pkgs[@]}"
+
+step "go test (Secret Service on a private D-Bus, Xvfb)"
+dbus-run-session -- scripts/with-keyring.sh \
+  xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp" \
+  go test -count=1 "${pkgs[@]}" 2> >(grep -v 'Failed to set fd limit' >&2)
+
+step "go test -race (packages without the cgo UI)"
+# shellcheck disable=SC2046
+dbus-run-session -- scripts/with-keyring.sh go test -race -count=1 $(go list "${pkgs[@]}" | grep -v -e '/app$' -e '/cmd/omniphone$') \
+  2> >(grep -v 'Failed to set fd limit' >&2)
+
+step "fuzz ($FUZZTIME each)"
+# shellcheck disable=SC2046
+grep -l '^func Fuzz' $(go list -f '{{$d := .Dir}}{{range .TestGoFiles}}{{$d}}/{{.}} {{end}}' "${pkgs[@]}") 2>/dev/null | while read -r file; do
+  dir=$(dirname "$file")
+  for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | cut -d' ' -f2); do
+    echo "fuzz $dir $fn"
+    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 100x "$dir" >/dev/null
+  done
+done
+echo "fuzz: no failures"
