@@ -1,0 +1,172 @@
+package b24sim
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// NormalizePhone ports Bitrix's main/tools.php NormalizePhone: it returns
+// false-equivalent ("", false) when the input is shorter than minLength.
+func NormalizePhone(n string, minLength int) (string, bool) {
+	if len(n) < minLength {
+		return "", false
+	}
+	if len(n) >= 10 && strings.HasPrefix(n, "+8") {
+		n = "00" + n[1:]
+	}
+	n = keepChars(n, "0123456789#*,;")
+	if len(n) >= 10 {
+		switch {
+		case strings.HasPrefix(n, "80"), strings.HasPrefix(n, "81"), strings.HasPrefix(n, "82"):
+		case strings.HasPrefix(n, "00"):
+			n = n[2:]
+		case strings.HasPrefix(n, "011"):
+			n = n[3:]
+		case strings.HasPrefix(n, "8"):
+			n = "7" + n[1:]
+		case strings.HasPrefix(n, "0"):
+			n = n[1:]
+		}
+	}
+	return n, true
+}
+
+func keepChars(s, allowed string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if strings.IndexByte(allowed, s[i]) >= 0 {
+			b.WriteByte(s[i])
+		}
+	}
+	return b.String()
+}
+
+var extensionRe = regexp.MustCompile(`(\d+)([;#]*)([\d,]*)`)
+
+// DuplicatePhoneKey is the duplicate-criterion match code of a phone number
+// (DuplicateCommunicationCriterion::normalizePhone): NormalizePhone, then the
+// extension after ';' or '#' is dropped.
+func DuplicatePhoneKey(v string) string {
+	r, ok := NormalizePhone(v, 1)
+	if !ok || r == "" {
+		r = keepChars(v, "0123456789#*,;")
+	}
+	return extensionRe.ReplaceAllString(r, "$1")
+}
+
+func emailKey(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
+
+func duplicateMethods(m map[string]*method) {
+	reg(m, "crm.duplicate.findbycomm", (*call).findByComm)
+}
+
+// findByComm implements crm.duplicate.findbycomm.
+func (c *call) findByComm() (reply, error) {
+	tv, _ := lookup(c.params, "TYPE", "type", "Type", "arType")
+	typ := strings.ToUpper(phpString(tv))
+	if typ == "" {
+		return reply{}, crmErr("Communication type is not defined.")
+	}
+	if typ != "PHONE" && typ != "EMAIL" {
+		return reply{}, crmErr(fmt.Sprintf("Communication type '%s' is not supported in current context.", typ))
+	}
+	vv, _ := lookup(c.params, "VALUES", "values", "Values", "arValues")
+	arr, ok := vv.(*Arr)
+	if !ok || arr.Len() == 0 {
+		return reply{}, crmErr("Communication values is not defined.")
+	}
+	types := []string{"LEAD", "CONTACT", "COMPANY"}
+	if ev, ok := lookup(c.params, "ENTITY_TYPE", "entity_type", "EntityType", "arEntityType"); ok {
+		switch et := strings.ToUpper(phpString(ev)); et {
+		case "LEAD", "CONTACT", "COMPANY":
+			types = []string{et}
+		case "DEAL":
+			return reply{}, crmErr("Deal is not supported in current context.")
+		}
+	}
+	seen := map[string]bool{}
+	var keys []string
+	for _, v := range arr.Values() {
+		s, isStr := v.(string)
+		if !isStr || strings.TrimSpace(s) == "" {
+			continue
+		}
+		var k string
+		if typ == "PHONE" {
+			k = DuplicatePhoneKey(s)
+		} else {
+			k = emailKey(s)
+		}
+		if k == "" || seen[k] {
+			continue
+		}
+		seen[k] = true
+		keys = append(keys, k)
+		if len(keys) == 20 {
+			break
+		}
+	}
+	if len(keys) == 0 {
+		return reply{}, crmErr("Communication values is not defined.")
+	}
+	res := obj{}
+	total := 0
+	for _, et := range types {
+		if total >= 20 {
+			break
+		}
+		var ids []int
+		for _, e := range c.st.Entities {
+			if e.Type != et || !entityMatches(e, typ, keys) {
+				continue
+			}
+			ids = append(ids, e.ID)
+		}
+		sort.Ints(ids)
+		if len(ids) > 20 {
+			ids = ids[:20]
+		}
+		if len(ids) > 0 {
+			res[et] = ids
+			total += len(ids)
+		}
+	}
+	return reply{result: res}, nil
+}
+
+func entityMatches(e *Entity, typ string, keys []string) bool {
+	for _, m := range e.Multi {
+		if m.TypeID != typ {
+			continue
+		}
+		var k string
+		if typ == "PHONE" {
+			k = DuplicatePhoneKey(m.Value)
+		} else {
+			k = emailKey(m.Value)
+		}
+		for _, q := range keys {
+			if k == q {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// findByPhone returns entities of typ whose phones match phone's duplicate key.
+func (st *State) findByPhone(typ, phone string) []*Entity {
+	k := DuplicatePhoneKey(phone)
+	if k == "" {
+		return nil
+	}
+	var out []*Entity
+	for _, e := range st.Entities {
+		if e.Type == typ && entityMatches(e, "PHONE", []string{k}) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
