@@ -32,12 +32,15 @@ dbus-run-session -- scripts/with-keyring.sh go test -race -count=1 $(go list "${
   2> >(grep -v 'Failed to set fd limit' >&2)
 
 step "fuzz ($FUZZTIME each)"
+fuzzlog=$(mktemp); trap 'rm -f "$fuzzlog"' EXIT
 # shellcheck disable=SC2046
 grep -l '^func Fuzz' $(go list -f '{{$d := .Dir}}{{range .TestGoFiles}}{{$d}}/{{.}} {{end}}' "${pkgs[@]}") 2>/dev/null | while read -r file; do
   dir=$(dirname "$file")
   for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | cut -d' ' -f2); do
     echo "fuzz $dir $fn"
-    go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 100x "$dir" >/dev/null
+    if ! go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 100x "$dir" >"$fuzzlog" 2>&1; then
+      cat "$fuzzlog"; exit 1
+    fi
   done
 done
 echo "fuzz: no failures"
