@@ -70,8 +70,13 @@ type Options struct {
 	MaxAttempts int
 	// Logger receives retries and refreshes (default: discard).
 	Logger *slog.Logger
+	// AttemptTimeout bounds one try (default 60 s, Bitrix24 cloud's own
+	// limit), so a hung connection costs one try, not the whole call.
+	AttemptTimeout time.Duration
 	// Sleep waits between retries (tests shorten it); default honours ctx.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Now is the clock for operating-limit resets (tests); default time.Now.
+	Now func() time.Time
 }
 
 // Client calls one portal. It is safe for concurrent use.
@@ -81,8 +86,10 @@ type Client struct {
 	http        *http.Client
 	limiter     *limiter
 	maxAttempts int
+	attemptTO   time.Duration
 	log         *slog.Logger
 	sleep       func(ctx context.Context, d time.Duration) error
+	now         func() time.Time
 	stats       stats
 
 	mu             sync.Mutex
@@ -111,8 +118,10 @@ func New(opts Options) (*Client, error) {
 		http:           hc,
 		limiter:        newLimiter(opts.Limit),
 		maxAttempts:    opts.MaxAttempts,
+		attemptTO:      opts.AttemptTimeout,
 		log:            opts.Logger,
 		sleep:          opts.Sleep,
+		now:            opts.Now,
 		operatingReset: map[string]time.Time{},
 		blockedUntil:   map[string]time.Time{},
 	}
@@ -124,6 +133,12 @@ func New(opts Options) (*Client, error) {
 	}
 	if c.sleep == nil {
 		c.sleep = sleepCtx
+	}
+	if c.now == nil {
+		c.now = time.Now
+	}
+	if c.attemptTO <= 0 {
+		c.attemptTO = 60 * time.Second
 	}
 	return c, nil
 }
@@ -247,6 +262,8 @@ func (c *Client) send(ctx context.Context, method, endpoint string, body Params)
 	if err != nil {
 		return nil, fmt.Errorf("bitrix24 %s: encode parameters: %w", method, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, c.attemptTO)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("bitrix24 %s: %w", method, err)

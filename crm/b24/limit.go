@@ -94,8 +94,8 @@ func (c *Client) blockOperating(method string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	until, ok := c.operatingReset[method]
-	if !ok || until.Before(time.Now()) {
-		until = time.Now().Add(operatingFallback)
+	if !ok || until.Before(c.now()) {
+		until = c.now().Add(operatingFallback)
 	}
 	c.blockedUntil[method] = until
 }
@@ -104,7 +104,7 @@ func (c *Client) blockOperating(method string) {
 func (c *Client) waitOperating(ctx context.Context, method string) error {
 	c.mu.Lock()
 	until, ok := c.blockedUntil[method]
-	if ok && !until.After(time.Now()) {
+	if ok && !until.After(c.now()) {
 		delete(c.blockedUntil, method)
 		ok = false
 	}
@@ -112,5 +112,5 @@ func (c *Client) waitOperating(ctx context.Context, method string) error {
 	if !ok {
 		return nil
 	}
-	return c.sleep(ctx, time.Until(until))
+	return c.sleep(ctx, until.Sub(c.now()))
 }
