@@ -2,9 +2,9 @@ package settings
 
 import "encoding/json"
 
-// clone returns a deep copy. Settings are plain data, so a JSON round trip
+// Clone returns a deep copy. Settings are plain data, so a JSON round trip
 // is exact and keeps clone in step with every field added later.
-func (s Settings) clone() Settings {
+func (s Settings) Clone() Settings {
 	data, err := json.Marshal(s)
 	if err != nil {
 		// Unreachable: Settings holds only strings, numbers, bools, slices and structs.

@@ -31,7 +31,7 @@ func (s Settings) Warnings() Problems {
 // another option (CP1, C1, RC1, CP7 off) are cleared. The stored settings
 // keep them so that switching back restores them.
 func (s Settings) Effective() Settings {
-	e := s.clone()
+	e := s.Clone()
 	if e.CallProcessing.UseOtherTelephony {
 		e.CallProcessing = CallProcessing{
 			UseOtherTelephony:       true,

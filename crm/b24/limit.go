@@ -27,6 +27,7 @@ var DefaultLimit = Limit{Rate: 2, Burst: 50}
 // therefore a little smaller than the portal's (bucketHeadroom), which
 // absorbs up to a second of jitter at 2/s and costs nothing in rate.
 const bucketHeadroom = 2
+
 type limiter struct {
 	lim *rate.Limiter // nil: unlimited
 }

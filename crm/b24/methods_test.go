@@ -123,7 +123,11 @@ func TestRef1_6_OperatingLimitWaitsForReset(t *testing.T) {
 	t.Cleanup(srv.Close)
 	var slept []time.Duration
 	c, err := New(Options{Portal: srv.URL, Auth: Webhook{UserID: 1, Code: webhookCode}, Limit: Limit{Rate: -1}, Now: now,
-		Sleep: func(_ context.Context, d time.Duration) error { slept = append(slept, d); clock = clock.Add(d); return nil }})
+		Sleep: func(_ context.Context, d time.Duration) error {
+			slept = append(slept, d)
+			clock = clock.Add(d)
+			return nil
+		}})
 	require.NoError(t, err)
 	ctx := context.Background()
 	_, err = c.CRMMode(ctx)
@@ -196,4 +200,23 @@ func TestNew_RejectsBadOptions(t *testing.T) {
 	require.ErrorContains(t, err, "want https://")
 	_, err = New(Options{Portal: "https://company.bitrix24.ru"})
 	require.ErrorContains(t, err, "no credentials")
+}
+
+func TestForPortal_WebhookFromSettingsAndSecrets(t *testing.T) {
+	sim := newSim(t, b24sim.Options{})
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	secrets := settings.NewFileStore(filepath.Join(t.TempDir(), "s.json"))
+	p := settings.Portal{ID: "main", Name: "Sim", Domain: srv.URL, Main: true, Auth: settings.Auth{Kind: settings.AuthWebhook, WebhookUserID: 1}}
+	_, err := ForPortal(p, secrets, Options{})
+	require.ErrorIs(t, err, settings.ErrSecretNotFound, "no code stored yet")
+	require.NoError(t, secrets.Set(settings.PortalWebhookCode("main"), webhookCode))
+	c, err := ForPortal(p, secrets, Options{Limit: Limit{Rate: -1}})
+	require.NoError(t, err)
+	_, err = c.CRMMode(context.Background())
+	require.NoError(t, err)
+
+	p.Auth = settings.Auth{Kind: settings.AuthOAuth, ClientID: clientID}
+	_, err = ForPortal(p, secrets, Options{})
+	require.ErrorIs(t, err, settings.ErrSecretNotFound)
 }
