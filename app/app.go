@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,6 +20,9 @@ import (
 // phoneIcon is the handset glyph, recoloured by the theme.
 var phoneIcon = theme.NewThemedResource(fyne.NewStaticResource("phone.svg", assets.PhoneIcon))
 
+// errNoPortal means no saved portal can be reached yet.
+var errNoPortal = errors.New("connect a portal and save the settings first")
+
 // Title is the main window's title.
 const Title = "Omniphone"
 
@@ -31,6 +35,12 @@ type Options struct {
 	Settings settings.Settings
 	LoadErr  error
 	Logger   *slog.Logger
+	// Secrets keeps passwords and tokens (nil: the keyring is unavailable;
+	// the editor then says so when a secret is typed).
+	Secrets settings.SecretStore
+	// DirectoryFor returns the lists of the portal the saved settings
+	// connect ("Sync employees"); nil means there is no way to reach one.
+	DirectoryFor func(settings.Settings) (Directory, error)
 }
 
 // App is the main window and its views.
@@ -43,6 +53,8 @@ type App struct {
 	history  *historyView
 	settings *settingsView
 	status   *widget.Label
+	editor   *settingsEditor
+	editWin  fyne.Window
 }
 
 // New builds the main window on fa: Phone, History and Settings tabs over a
@@ -93,6 +105,35 @@ func (a *App) setSettings(s settings.Settings) {
 	a.refresh()
 }
 
+// openEditor shows the settings editor in its own window: the phone's
+// window is narrow, the integration settings are wide.
+func (a *App) openEditor() {
+	if a.editWin != nil {
+		a.editWin.RequestFocus()
+		return
+	}
+	w := a.fyne.NewWindow(Title + " — " + lang.L("Settings"))
+	a.editor = newSettingsEditor(editorOptions{
+		Settings: a.opts.Settings, Dir: a.opts.Dir, Secrets: a.opts.Secrets,
+		Directory: func() (Directory, error) {
+			if a.opts.DirectoryFor == nil {
+				return nil, errNoPortal
+			}
+			return a.opts.DirectoryFor(a.opts.Settings)
+		},
+		Logger: a.opts.Logger, Window: w,
+		Saved: func(s settings.Settings) {
+			a.opts.Logger.Info("settings saved", "file", a.opts.Dir.File())
+			a.setSettings(s)
+		},
+	})
+	w.SetContent(a.editor.root)
+	w.Resize(fyne.NewSize(980, 720))
+	w.SetOnClosed(func() { a.editWin, a.editor = nil, nil })
+	a.editWin = w
+	w.Show()
+}
+
 func (a *App) onRestoreBackup() {
 	s, err := a.opts.Dir.RestoreBackup()
 	if err != nil {
@@ -101,6 +142,9 @@ func (a *App) onRestoreBackup() {
 	}
 	a.opts.Logger.Info("settings restored from backup", "file", a.opts.Dir.File())
 	a.setSettings(s)
+	if a.editor != nil {
+		a.editor.reset(s)
+	}
 	dialog.ShowInformation(Title, lang.L("Settings restored from the backup."), a.win)
 }
 
@@ -118,6 +162,9 @@ func (a *App) onImport() {
 		}
 		a.opts.Logger.Info("settings imported", "from", r.URI().Path())
 		a.setSettings(s)
+		if a.editor != nil {
+			a.editor.reset(s)
+		}
 		dialog.ShowInformation(Title, lang.L("Settings imported."), a.win)
 	}, a.win)
 }

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/omniphone/omniphone/settings"
@@ -18,13 +19,14 @@ type settingsView struct {
 	path     *widget.Label
 	loadErr  *widget.Label
 	restore  *widget.Button
-	summary  *widget.Form
+	summary  *fyne.Container
 	portals  *widget.Label
 	accounts *widget.Label
 	sync     *widget.Label
 	problems *widget.Label
 	warnings *widget.Label
 	imp, exp *widget.Button
+	edit     *widget.Button
 	root     fyne.CanvasObject
 }
 
@@ -39,10 +41,13 @@ func newSettingsView(a *App) *settingsView {
 	v.portals = widget.NewLabel("")
 	v.accounts = widget.NewLabel("")
 	v.sync = widget.NewLabel("")
-	v.summary = widget.NewForm(
-		widget.NewFormItem(lang.L("Portals"), v.portals),
-		widget.NewFormItem(lang.L("SIP accounts"), v.accounts),
-		widget.NewFormItem(lang.L("Sync engine"), v.sync),
+	for _, l := range []*widget.Label{v.portals, v.accounts, v.sync} {
+		l.Wrapping = fyne.TextWrapWord
+	}
+	v.summary = container.NewVBox(
+		widget.NewLabelWithStyle(lang.L("Portals"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.portals,
+		widget.NewLabelWithStyle(lang.L("SIP accounts"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.accounts,
+		widget.NewLabelWithStyle(lang.L("Sync engine"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), v.sync,
 	)
 	v.problems = widget.NewLabel("")
 	v.problems.Wrapping = fyne.TextWrapWord
@@ -51,9 +56,12 @@ func newSettingsView(a *App) *settingsView {
 	v.warnings.Importance = widget.WarningImportance
 	v.imp = widget.NewButton(lang.L("Import…"), a.onImport)
 	v.exp = widget.NewButton(lang.L("Export…"), a.onExport)
+	v.edit = widget.NewButtonWithIcon(lang.L("Edit settings…"), theme.SettingsIcon(), a.openEditor)
+	v.edit.Importance = widget.HighImportance
 
 	v.root = container.NewVScroll(container.NewVBox(
 		widget.NewCard(lang.L("Settings file"), "", container.NewVBox(v.path, v.loadErr, v.restore)),
+		v.edit,
 		v.summary,
 		v.problems,
 		v.warnings,

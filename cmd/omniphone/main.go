@@ -18,6 +18,7 @@ import (
 
 	"github.com/omniphone/omniphone/app"
 	"github.com/omniphone/omniphone/assets"
+	"github.com/omniphone/omniphone/crm/b24"
 	"github.com/omniphone/omniphone/logging"
 	"github.com/omniphone/omniphone/settings"
 )
@@ -94,7 +95,10 @@ func runWindow(dir string, stderr io.Writer) int {
 		return 1
 	}
 	defer logFile.Close()
-	log := slog.New(logging.NewHandler(logFile, logging.Options{}))
+	redactor := logging.NewRedactor()
+	log := slog.New(logging.NewHandler(logFile, logging.Options{Redactor: redactor}))
+	// Every secret the app reads or writes is masked in the log from then on.
+	secrets := settings.WatchedStore{Store: settings.KeyringStore{}, OnSecret: func(v string) { redactor.Add(v) }}
 
 	d := settings.Dir{Path: dir}
 	s, loadErr := d.Load()
@@ -107,7 +111,20 @@ func runWindow(dir string, stderr io.Writer) int {
 	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	log.Info("omniphone starting", "profile", dir)
-	app.New(fa, app.Options{Dir: d, Settings: s, LoadErr: loadErr, Logger: log}).ShowAndRun()
+	app.New(fa, app.Options{
+		Dir: d, Settings: s, LoadErr: loadErr, Logger: log, Secrets: secrets,
+		DirectoryFor: func(s settings.Settings) (app.Directory, error) {
+			p, ok := s.TelephonyPortalOrMain()
+			if !ok {
+				return nil, nil
+			}
+			c, err := b24.ForPortal(p, secrets, b24.Options{Logger: log})
+			if err != nil {
+				return nil, err
+			}
+			return app.NewBitrixDirectory(c), nil
+		},
+	}).ShowAndRun()
 	log.Info("omniphone stopped")
 	return 0
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"image"
 	"image/png"
-	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/app/apptest"
 )
 
 // TestIntegration_WindowScreenshot starts the real binary on the X server
@@ -49,7 +50,7 @@ func TestIntegration_WindowScreenshot(t *testing.T) {
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		img := screenshot(t, shot, geo)
-		colours, spread = imageStats(img)
+		colours, spread = apptest.ImageStats(img)
 		if colours > 30 && spread > 0.05 || time.Now().After(deadline) {
 			break
 		}
@@ -123,26 +124,6 @@ func screenshot(t *testing.T, path string, g geometry) image.Image {
 	img, err := png.Decode(f)
 	require.NoError(t, err)
 	return img
-}
-
-// imageStats counts distinct colours and the standard deviation of
-// luminance (0..1) over the image.
-func imageStats(img image.Image) (colours int, spread float64) {
-	seen := map[uint32]bool{}
-	var sum, sumSq, n float64
-	b := img.Bounds()
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			seen[r>>8<<16|g>>8<<8|bl>>8] = true
-			l := (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(bl)) / 65535
-			sum += l
-			sumSq += l * l
-			n++
-		}
-	}
-	mean := sum / n
-	return len(seen), math.Sqrt(math.Max(sumSq/n-mean*mean, 0))
 }
 
 // artifactDir is where screenshots are kept: $OMNIPHONE_ARTIFACTS (make
