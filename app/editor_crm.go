@@ -149,7 +149,7 @@ func (e *settingsEditor) processingSection() fyne.CanvasObject {
 		var notes []string
 		for _, w := range e.draft.Warnings() {
 			if strings.HasPrefix(w.Path, "call_processing") {
-				notes = append(notes, w.Message)
+				notes = append(notes, problemMessage(w))
 			}
 		}
 		warn.SetText(strings.Join(notes, "\n"))

@@ -63,7 +63,7 @@ func (b *problemBoard) show(ps settings.Problems) int {
 		if l := b.owner(p.Path); l != nil {
 			byLabel[l] = append(byLabel[l], b.relative(p))
 		} else {
-			rest = append(rest, p.String())
+			rest = append(rest, problemLine(p))
 		}
 	}
 	for l, msgs := range byLabel {
@@ -96,9 +96,9 @@ func (b *problemBoard) owner(path string) *widget.Label {
 // message alone when the label is exactly its field.
 func (b *problemBoard) relative(p settings.Problem) string {
 	if _, exact := b.labels[p.Path]; exact {
-		return p.Message
+		return problemMessage(p)
 	}
-	return p.String()
+	return problemLine(p)
 }
 
 // field is a labelled widget with its error label beneath.

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -90,8 +91,9 @@ func (v *settingsView) update(s settings.Settings, loadErr error, backupOK bool)
 	} else {
 		v.sync.SetText(lang.L("embedded (this computer)"))
 	}
-	if err := s.Validate(); err != nil {
-		v.problems.SetText(lang.L("Problems") + ":\n" + err.Error())
+	var ps settings.Problems
+	if err := s.Validate(); errors.As(err, &ps) {
+		v.problems.SetText(lang.L("Problems") + ":\n" + problemLines(ps))
 		v.problems.Importance = widget.DangerImportance
 	} else {
 		v.problems.SetText(lang.L("Settings are valid."))
@@ -99,7 +101,7 @@ func (v *settingsView) update(s settings.Settings, loadErr error, backupOK bool)
 	}
 	v.problems.Refresh()
 	if ws := s.Warnings(); len(ws) > 0 {
-		v.warnings.SetText(lang.L("Warnings") + ":\n" + ws.Error())
+		v.warnings.SetText(lang.L("Warnings") + ":\n" + problemLines(ws))
 		v.warnings.Show()
 	} else {
 		v.warnings.Hide()

@@ -10,6 +10,11 @@ import (
 type Problem struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
+	// Format and Args are Message before formatting: a UI translates
+	// Format (the English text is the translation key) and formats Args
+	// into it.
+	Format string `json:"-"`
+	Args   []any  `json:"-"`
 }
 
 func (p Problem) String() string { return p.Path + ": " + p.Message }
@@ -31,7 +36,13 @@ type problems struct {
 }
 
 func (c *problems) add(path, format string, args ...any) {
-	c.list = append(c.list, Problem{Path: path, Message: fmt.Sprintf(format, args...)})
+	c.list = append(c.list, Problem{Path: path, Message: fmt.Sprintf(format, args...), Format: format, Args: args})
+}
+
+// addText records a problem whose text has no arguments (text is also its
+// translation key).
+func (c *problems) addText(path, text string) {
+	c.list = append(c.list, Problem{Path: path, Message: text, Format: text})
 }
 
 // err returns the collected problems as an error, or nil when there are none.

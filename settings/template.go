@@ -60,6 +60,15 @@ func LookupVariable(name string) (Variable, bool) {
 	return Variables[i], true
 }
 
+// TemplateError says why a template does not parse; Format and Args are
+// kept apart so a UI can translate the sentence.
+type TemplateError struct {
+	Format string
+	Args   []any
+}
+
+func (e *TemplateError) Error() string { return fmt.Sprintf(e.Format, e.Args...) }
+
 // Template is a parsed title template: literal text and variables.
 type Template struct {
 	parts []templatePart
@@ -85,11 +94,11 @@ func ParseTemplate(s string) (Template, error) {
 		t.appendText(rest[:i])
 		j := strings.Index(rest[i:], "}}")
 		if j < 0 {
-			return Template{}, fmt.Errorf("%q is not closed with }}", rest[i:])
+			return Template{}, &TemplateError{Format: "%q is not closed with %s", Args: []any{rest[i:], "}}"}}
 		}
 		name := strings.TrimSpace(rest[i+2 : i+j])
 		if _, ok := LookupVariable(name); !ok {
-			return Template{}, fmt.Errorf("unknown variable {{%s}}; known: %s", name, variableNames())
+			return Template{}, &TemplateError{Format: "unknown variable %s; known: %s", Args: []any{"{{" + name + "}}", variableNames()}}
 		}
 		t.parts = append(t.parts, templatePart{text: name, variable: true})
 		rest = rest[i+j+2:]

@@ -1,6 +1,8 @@
 package settings
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"regexp"
@@ -32,10 +34,10 @@ func (s Settings) Validate() error {
 	s.validatePortals(&c)
 	s.validateCallProcessing(&c)
 	if s.ClickToCall.Enabled {
-		validateNumber(&c, "click_to_call.number", s.ClickToCall.Number, "when click-to-call is on (C2)")
+		validateNumber(&c, "click_to_call.number", s.ClickToCall.Number, "is required when click-to-call is on (C2)")
 	}
 	if s.Callback.Enabled {
-		validateNumber(&c, "callback.number", s.Callback.Number, "when callback is on (CB1)")
+		validateNumber(&c, "callback.number", s.Callback.Number, "is required when callback is on (CB1)")
 	}
 	s.Templates.validate(&c)
 	s.Pipelines.validate(&c)
@@ -58,8 +60,8 @@ func (s Settings) validatePortals(c *problems) {
 		if strings.TrimSpace(p.Name) == "" {
 			c.add(path+".name", "is required: give the portal a name to tell it apart")
 		}
-		if err := CheckPortalDomain(p.Domain); err != "" {
-			c.add(path+".domain", "%s", err)
+		if format, args := portalDomainProblem(p.Domain); format != "" {
+			c.add(path+".domain", format, args...)
 		}
 		if p.Main {
 			mains++
@@ -88,32 +90,41 @@ func (s Settings) validatePortals(c *problems) {
 // CheckPortalDomain returns why domain cannot be a portal address (P1), or
 // "" when it can: https://host[:port][/], or http on a loopback address.
 func CheckPortalDomain(domain string) string {
-	if strings.TrimSpace(domain) == "" {
-		return "is required: the portal address, like https://company.bitrix24.ru"
+	format, args := portalDomainProblem(domain)
+	if format == "" {
+		return ""
 	}
-	return checkHTTPS(domain, false, "https://company.bitrix24.ru")
+	return fmt.Sprintf(format, args...)
 }
 
-// checkHTTPS returns why raw is not an https address (http is allowed on
-// loopback only), or "". example is quoted in the messages.
-func checkHTTPS(raw string, allowPath bool, example string) string {
+func portalDomainProblem(domain string) (string, []any) {
+	if strings.TrimSpace(domain) == "" {
+		return "is required: the portal address, like %s", []any{"https://company.bitrix24.ru"}
+	}
+	return httpsProblem(domain, false, "https://company.bitrix24.ru")
+}
+
+// httpsProblem says why raw is not an https address (http is allowed on
+// loopback only), as a format and its arguments, or "" when it is one.
+// example is quoted in the messages.
+func httpsProblem(raw string, allowPath bool, example string) (string, []any) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Hostname() == "" {
-		return "must be a full address starting with https://, like " + example
+		return "must be a full address starting with https://, like %s", []any{example}
 	}
 	if u.User != nil || (!allowPath && u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
-		return "must be only the address, like " + example + ", without a path, query or user name"
+		return "must be only the address, like %s, without a path, query or user name", []any{example}
 	}
 	switch u.Scheme {
 	case "https":
-		return ""
+		return "", nil
 	case "http":
 		if isLoopback(u.Hostname()) {
-			return ""
+			return "", nil
 		}
-		return "must start with https:// — plain http is allowed only on this computer (127.0.0.1)"
+		return "must start with https:// — plain http is allowed only on this computer (127.0.0.1)", nil
 	default:
-		return "must start with https://, like " + example
+		return "must start with https://, like %s", []any{example}
 	}
 }
 
@@ -135,10 +146,10 @@ func validateID(c *problems, path, id string, seen map[string]bool) {
 	seen[id] = true
 }
 
-func validateNumber(c *problems, path, number, when string) {
+func validateNumber(c *problems, path, number, required string) {
 	switch {
 	case strings.TrimSpace(number) == "":
-		c.add(path, "is required %s", when)
+		c.addText(path, required)
 	case !isPhoneNumber(number):
 		c.add(path, "%q is not a phone number: use digits, optionally with a leading + (like +74951234567)", number)
 	}
@@ -189,8 +200,10 @@ func validateFilter(c *problems, path string, f Filter, d Direction, required bo
 			switch {
 			case !slices.Contains(FilterParams[DirectionIn], cond.Param):
 				c.add(cpath+".param", "unknown parameter %q: use one of %s", cond.Param, joinParams(allowed))
+			case !slices.Contains(allowed, cond.Param) && d == DirectionOut:
+				c.add(cpath+".param", "%q cannot filter outgoing calls: use one of %s", cond.Param, joinParams(allowed))
 			case !slices.Contains(allowed, cond.Param):
-				c.add(cpath+".param", "%q cannot filter %s calls: use one of %s", cond.Param, directionWord(d), joinParams(allowed))
+				c.add(cpath+".param", "%q cannot filter incoming calls: use one of %s", cond.Param, joinParams(allowed))
 			}
 			if cond.Mode != ModeInclude && cond.Mode != ModeExclude {
 				c.add(cpath+".mode", "must be \"include\" or \"exclude\", not %q", cond.Mode)
@@ -227,7 +240,10 @@ func (t Templates) validate(c *problems) {
 		if strings.TrimSpace(r.Template) == "" {
 			c.add(path+".template", "is empty: write a title or remove the template")
 		} else if _, err := ParseTemplate(r.Template); err != nil {
-			c.add(path+".template", "%v (T2)", err)
+			var te *TemplateError
+			if errors.As(err, &te) {
+				c.add(path+".template", te.Format+" (T2)", te.Args...)
+			}
 		}
 		if dirOK {
 			validateFilter(c, path+".filter", r.Filter, r.Direction, false)
@@ -264,10 +280,10 @@ func (s Settings) validateResponsibles(c *problems) {
 	if len(s.Portals) > 0 && !s.CallProcessing.UseOtherTelephony {
 		const hint = "is required (RS1): pick an employee, or press \"Sync employees\" if the list is empty"
 		if r.DefaultIncoming <= 0 {
-			c.add("responsibles.default_incoming", "%s", hint)
+			c.add("responsibles.default_incoming", hint)
 		}
 		if r.DefaultOutgoing <= 0 {
-			c.add("responsibles.default_outgoing", "%s", hint)
+			c.add("responsibles.default_outgoing", hint)
 		}
 	}
 	for i, rule := range r.Rules {
@@ -379,8 +395,8 @@ func (s Sync) validate(c *problems) {
 		const example = "https://omnisync.example.com"
 		if strings.TrimSpace(s.TeamURL) == "" {
 			c.add("sync.team_url", "is required in team mode: the address of the omnisync service, like %s", example)
-		} else if msg := checkHTTPS(s.TeamURL, true, example); msg != "" {
-			c.add("sync.team_url", "%s", msg)
+		} else if format, args := httpsProblem(s.TeamURL, true, example); format != "" {
+			c.add("sync.team_url", format, args...)
 		}
 	default:
 		c.add("sync.mode", "must be \"embedded\" or \"team\", not %q", s.Mode)
@@ -393,11 +409,4 @@ func joinParams(ps []Param) string {
 		names[i] = string(p)
 	}
 	return strings.Join(names, ", ")
-}
-
-func directionWord(d Direction) string {
-	if d == DirectionOut {
-		return "outgoing"
-	}
-	return "incoming"
 }
