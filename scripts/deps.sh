@@ -10,9 +10,12 @@ build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-de
        libxinerama-dev libxi-dev libxxf86vm-dev)
 run=("${build[@]}" libgl1-mesa-dri)
 # Xvfb + screenshot tools for the real-window test, a private D-Bus session
-# and gnome-keyring for the keyring test, Chromium for the simulator's page.
+# and gnome-keyring for the keyring test, Chromium for the simulator's page,
+# and the SIP peers: Kamailio (registrar/proxy), baresip (the other party),
+# SIPp (Debian's sip-tester, load), and PostgreSQL for team mode.
 test=("${run[@]}" xvfb xauth x11-utils imagemagick dbus dbus-bin dbus-daemon
-      gnome-keyring libsecret-tools chromium)
+      gnome-keyring libsecret-tools chromium kamailio baresip-core sip-tester
+      postgresql-15)
 
 case "${1:-}" in
   run) want=("${run[@]}") ;;

@@ -1,0 +1,187 @@
+package sip
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/emiago/diago/audio"
+	"github.com/stretchr/testify/require"
+)
+
+// BenchmarkIntegrationSIPpLoad drives concurrent SIPp calls (407 auth,
+// PCMU RTP both ways) through Kamailio to a Phone, then the same load to
+// baresip as the anchor, and reports setup time p50/p99 (second INVITE →
+// 200, SIPp rtd), CPU per call (% of one core) and RSS. One load run per
+// benchmark; use -benchtime=1x. Env: OMNIPHONE_BENCH_SECONDS (default 20),
+// OMNIPHONE_BENCH_CONCURRENT (default 20).
+//
+//	OMNIPHONE_REQUIRE_PEERS=1 go test -run '^$' -bench SIPpLoad -benchtime=1x ./sip/
+func BenchmarkIntegrationSIPpLoad(b *testing.B) {
+	sippBin := requirePeer(b, "sipp", "sip-tester")
+	seconds := envInt("OMNIPHONE_BENCH_SECONDS", 20)
+	concurrent := envInt("OMNIPHONE_BENCH_CONCURRENT", 20)
+	const callSeconds = 10
+
+	k := startKamailio(b, callUsers)
+	dir := b.TempDir()
+	wav := filepath.Join(dir, "tone1000-ulaw.wav")
+	writeUlawWAV(b, wav, 1000, 2*time.Second)
+	tmpl, err := os.ReadFile("testdata/uac-auth-rtp.xml")
+	require.NoError(b, err)
+	scenario := filepath.Join(dir, "uac.xml")
+	require.NoError(b, os.WriteFile(scenario, []byte(strings.ReplaceAll(string(tmpl), "__WAV__", wav)), 0o644))
+
+	run := func(name, callee string, cpu func() time.Duration, rss func() int64) {
+		calls := concurrent * seconds / callSeconds
+		rate := float64(concurrent) / callSeconds
+		rssBefore, cpuBefore := rss(), cpu()
+		start := time.Now()
+		sdir := filepath.Join(dir, name)
+		require.NoError(b, os.MkdirAll(sdir, 0o755))
+		p := startProc(b, "sipp-"+name, sdir, sippBin, k.Addr(),
+			"-sf", scenario, "-s", callee, "-au", "bob", "-ap", "bob123", "-key", "from_user", "bob",
+			"-i", "127.0.0.1", "-p", strconv.Itoa(testPort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+testPort(b)%20000),
+			"-d", strconv.Itoa(callSeconds*1000), "-r", fmt.Sprintf("%.2f", rate), "-l", strconv.Itoa(concurrent),
+			"-m", strconv.Itoa(calls), "-trace_rtt", "-rtt_freq", "1", "-trace_err", "-nostdin", "-timeout", strconv.Itoa(seconds+60)+"s")
+		select {
+		case <-p.done:
+		case <-time.After(time.Duration(seconds+90) * time.Second):
+			b.Fatalf("%s: SIPp did not finish", name)
+		}
+		elapsed := time.Since(start)
+		cpuUsed := cpu() - cpuBefore
+		rssAfter := rss()
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			errs, _ := filepath.Glob(filepath.Join(sdir, "*_errors.log"))
+			for _, f := range errs {
+				e, _ := os.ReadFile(f)
+				b.Logf("%s: %s", f, tail(string(e), 4000))
+			}
+			b.Fatalf("%s: SIPp exited %d (failed calls)", name, code)
+		}
+		rtts := readRTT(b, sdir)
+		require.NotEmpty(b, rtts)
+		slices.Sort(rtts)
+		p50, p99 := rtts[len(rtts)*50/100], rtts[min(len(rtts)-1, len(rtts)*99/100)]
+		// Average concurrent calls over the run ≈ calls × call length / elapsed.
+		callSecs := float64(calls * callSeconds)
+		cpuPerCall := 100 * cpuUsed.Seconds() / callSecs
+		b.ReportMetric(p50, name+"-setup-p50-ms")
+		b.ReportMetric(p99, name+"-setup-p99-ms")
+		b.ReportMetric(cpuPerCall, name+"-cpu%/call")
+		b.ReportMetric(float64(rssAfter-rssBefore)/(1<<20), name+"-rss-growth-MiB")
+		b.Logf("%s: %d calls (%d concurrent, %ds each) in %s: setup p50 %.2f ms p99 %.2f ms; CPU %.2fs = %.3f%% of a core per call; RSS %.1f → %.1f MiB",
+			name, calls, concurrent, callSeconds, elapsed.Round(time.Second), p50, p99, cpuUsed.Seconds(), cpuPerCall,
+			float64(rssBefore)/(1<<20), float64(rssAfter)/(1<<20))
+	}
+
+	for range b.N {
+		// Omniphone as the callee (auto-answer, sends 440 Hz).
+		p := startPhone(b, k, "gouac", "go123", phoneHz, nil)
+		p.OnIncoming(func(c *Call) { _ = c.Answer() })
+		p.ev.waitReg(b, RegRegistered, 0)
+		run("omniphone", "gouac", selfCPU, func() int64 { return procRSS(b, os.Getpid()) })
+
+		// baresip as the anchor under the same load.
+		alice := startBaresip(b, baresipOpts{user: "alice", password: "alice123", proxy: k.Addr(), toneHz: baresipHz})
+		pid := alice.proc.cmd.Process.Pid
+		run("baresip", "alice", func() time.Duration { return procCPU(b, pid) }, func() int64 { return procRSS(b, pid) })
+	}
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// writeUlawWAV writes an 8 kHz G.711 µ-law WAV (format tag 7) for SIPp's rtp_stream.
+func writeUlawWAV(t testing.TB, path string, freq float64, dur time.Duration) {
+	t.Helper()
+	tone := filepath.Join(filepath.Dir(path), "pcm.wav")
+	writeToneWAV(t, tone, freq, dur)
+	pcm, _ := readWAV(t, tone, 0)
+	raw := make([]byte, 2*len(pcm))
+	samplesToBytes(raw, pcm)
+	ulaw := make([]byte, len(pcm))
+	_, err := audio.EncodeUlawTo(ulaw, raw)
+	require.NoError(t, err)
+	h := make([]byte, 44)
+	copy(h[0:], "RIFF")
+	binary.LittleEndian.PutUint32(h[4:], uint32(36+len(ulaw)))
+	copy(h[8:], "WAVEfmt ")
+	binary.LittleEndian.PutUint32(h[16:], 16)
+	binary.LittleEndian.PutUint16(h[20:], 7) // µ-law
+	binary.LittleEndian.PutUint16(h[22:], 1)
+	binary.LittleEndian.PutUint32(h[24:], SampleRate)
+	binary.LittleEndian.PutUint32(h[28:], SampleRate)
+	binary.LittleEndian.PutUint16(h[32:], 1)
+	binary.LittleEndian.PutUint16(h[34:], 8)
+	copy(h[36:], "data")
+	binary.LittleEndian.PutUint32(h[40:], uint32(len(ulaw)))
+	require.NoError(t, os.WriteFile(path, append(h, ulaw...), 0o644))
+}
+
+// readRTT reads the response times (ms) from SIPp's *_rtt.csv files in dir.
+func readRTT(t testing.TB, dir string) []float64 {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "*_rtt.csv"))
+	var out []float64
+	for _, f := range files {
+		fh, err := os.Open(f)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			cols := strings.Split(sc.Text(), ";")
+			if len(cols) < 2 {
+				continue
+			}
+			if v, err := strconv.ParseFloat(strings.TrimSpace(cols[1]), 64); err == nil {
+				out = append(out, v)
+			}
+		}
+		_ = fh.Close()
+	}
+	return out
+}
+
+// selfCPU is this process's user+system CPU time.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// procCPU reads utime+stime of pid from /proc (clock ticks of 10 ms).
+func procCPU(t testing.TB, pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	require.NoError(t, err)
+	s := string(b)
+	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	ut, _ := strconv.ParseInt(fields[11], 10, 64)
+	st, _ := strconv.ParseInt(fields[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
+}
+
+// procRSS reads VmRSS of pid in bytes.
+func procRSS(t testing.TB, pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	require.NoError(t, err)
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			kb, _ := strconv.ParseInt(strings.Fields(line)[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}

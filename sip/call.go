@@ -1,0 +1,441 @@
+package sip
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
+)
+
+// Call is one call, inbound or outbound. Its methods are safe for
+// concurrent use; they fail with ErrCallEnded once it is over.
+type Call struct {
+	p       *Phone
+	id      string
+	dir     Direction
+	created time.Time
+
+	remoteUser    string
+	remoteName    string
+	remoteURI     string
+	invHeaders    map[string][]string // headers of the incoming INVITE
+	muted         atomic.Bool
+	decision      chan decision // inbound: Answer / Reject
+	hangupCh      chan struct{} // closed by Hangup
+	hangupOnce    sync.Once
+	done          chan struct{} // closed when the call has ended
+	transferredTo atomic.Value  // string
+
+	mu         sync.Mutex
+	state      CallState
+	sipCallID  string
+	ringingAt  time.Time
+	answeredAt time.Time
+	endedAt    time.Time
+	cause      EndCause
+	endCode    int
+	out        *diago.DialogClientSession
+	in         *diago.DialogServerSession
+	pipe       *mediaPipe
+	recordPath string
+}
+
+type decision struct {
+	answer bool
+	code   int
+}
+
+func newCall(p *Phone, dir Direction) *Call {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return &Call{
+		p:        p,
+		id:       hex.EncodeToString(b[:]),
+		dir:      dir,
+		created:  time.Now(),
+		decision: make(chan decision, 1),
+		hangupCh: make(chan struct{}),
+		done:     make(chan struct{}),
+		state:    CallUnknown,
+	}
+}
+
+// ID is the call's local identifier (not the SIP Call-ID).
+func (c *Call) ID() string { return c.id }
+
+// Direction says who placed the call.
+func (c *Call) Direction() Direction { return c.dir }
+
+// Remote is the remote party's user part (usually a number).
+func (c *Call) Remote() string { return c.remoteUser }
+
+// RemoteName is the remote party's display name, if any.
+func (c *Call) RemoteName() string { return c.remoteName }
+
+// RemoteURI is the remote party's SIP URI.
+func (c *Call) RemoteURI() string { return c.remoteURI }
+
+// SIPCallID is the SIP Call-ID of the dialog, once known.
+func (c *Call) SIPCallID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sipCallID
+}
+
+// Header returns the values of a header of the incoming INVITE (inbound
+// calls only), e.g. "P-Called-Party-ID" or a PBX call-tracking header.
+func (c *Call) Header(name string) []string {
+	return slices.Clone(c.invHeaders[strings.ToLower(name)])
+}
+
+// State returns the current state.
+func (c *Call) State() CallState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Done is closed when the call has ended.
+func (c *Call) Done() <-chan struct{} { return c.done }
+
+// Muted reports whether our microphone is muted.
+func (c *Call) Muted() bool { return c.muted.Load() }
+
+// SetMuted mutes or unmutes our microphone (silence is sent instead).
+func (c *Call) SetMuted(m bool) { c.muted.Store(m) }
+
+// RecordingPath is the WAV file of this call, if recording is on.
+func (c *Call) RecordingPath() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.recordPath
+}
+
+// Answer accepts an incoming call. The result arrives as a CallActive or
+// CallEnded event.
+func (c *Call) Answer() error {
+	return c.decide(decision{answer: true})
+}
+
+// Reject declines an incoming call with code: 486 Busy Here (also for 0)
+// or 603 Decline (RFC 3261 §21.4.7, §21.6.2).
+func (c *Call) Reject(code int) error {
+	if code == 0 {
+		code = 486
+	}
+	if code != 486 && code != 603 && code != 480 {
+		return fmt.Errorf("reject with %d: only 486, 603 or 480", code)
+	}
+	return c.decide(decision{code: code})
+}
+
+func (c *Call) decide(d decision) error {
+	if c.dir != Inbound {
+		return fmt.Errorf("%w: not an incoming call", ErrCallState)
+	}
+	if st := c.State(); st != CallIncoming {
+		if st == CallEnded {
+			return ErrCallEnded
+		}
+		return fmt.Errorf("%w: call is %s", ErrCallState, st)
+	}
+	select {
+	case c.decision <- d:
+		return nil
+	default:
+		return fmt.Errorf("%w: already answered or rejected", ErrCallState)
+	}
+}
+
+// Hangup ends the call: CANCEL while an outgoing call rings, 486 for an
+// unanswered incoming call, BYE once answered. It returns at once; the
+// CallEnded event follows.
+func (c *Call) Hangup() error {
+	if c.State() == CallEnded {
+		return ErrCallEnded
+	}
+	if c.dir == Inbound && c.State() == CallIncoming {
+		return c.Reject(486)
+	}
+	c.hangupOnce.Do(func() { close(c.hangupCh) })
+	return nil
+}
+
+// terminate ends the call for shutdown (480 if still unanswered, else
+// CANCEL or BYE); the call then ends with CauseShutdown.
+func (c *Call) terminate() {
+	if c.dir == Inbound && c.State() == CallIncoming {
+		_ = c.Reject(480)
+		return
+	}
+	c.hangupOnce.Do(func() { close(c.hangupCh) })
+}
+
+// Hold puts the call on hold with a re-INVITE offering a=sendonly (RFC 3264 §8.4).
+func (c *Call) Hold(ctx context.Context) error {
+	return c.setHold(ctx, true)
+}
+
+// Resume takes the call off hold with a re-INVITE offering a=sendrecv.
+func (c *Call) Resume(ctx context.Context) error {
+	return c.setHold(ctx, false)
+}
+
+func (c *Call) setHold(ctx context.Context, hold bool) error {
+	c.mu.Lock()
+	st, out, in := c.state, c.out, c.in
+	c.mu.Unlock()
+	switch {
+	case st == CallEnded:
+		return ErrCallEnded
+	case hold && st != CallActive, !hold && st != CallHeld:
+		return fmt.Errorf("%w: call is %s", ErrCallState, st)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 32*time.Second)
+	defer cancel()
+	// The re-INVITE is routed through the proxy by routeFixRequester (transport.go).
+	var err error
+	switch {
+	case out != nil && hold:
+		err = out.Hold(ctx)
+	case out != nil:
+		err = out.Unhold(ctx)
+	case in != nil && hold:
+		err = in.Hold(ctx)
+	case in != nil:
+		err = in.Unhold(ctx)
+	default:
+		return fmt.Errorf("%w: no dialog", ErrCallState)
+	}
+	if err != nil {
+		op := "hold"
+		if !hold {
+			op = "resume"
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	newState := CallActive
+	if hold {
+		newState = CallHeld
+	}
+	c.mu.Lock()
+	if c.state == CallEnded {
+		c.mu.Unlock()
+		return ErrCallEnded
+	}
+	c.state = newState
+	if c.pipe != nil {
+		c.pipe.held.Store(hold)
+	}
+	c.mu.Unlock()
+	c.p.updateActive()
+	c.p.emitCall(CallEvent{Call: c, State: newState})
+	return nil
+}
+
+// Transfer hands the answered call to target (a number or SIP URI) with a
+// blind transfer: REFER (RFC 3515) and, once the target answers
+// (NOTIFY 200, RFC 3515 §2.4.5), BYE. It blocks until the transfer
+// succeeded or failed, or ctx ends.
+func (c *Call) Transfer(ctx context.Context, target string) error {
+	c.mu.Lock()
+	st, out, in := c.state, c.out, c.in
+	c.mu.Unlock()
+	if st != CallActive && st != CallHeld {
+		if st == CallEnded {
+			return ErrCallEnded
+		}
+		return fmt.Errorf("%w: call is %s", ErrCallState, st)
+	}
+	uri, err := c.p.targetURI(target)
+	if err != nil {
+		return err
+	}
+	notify := make(chan int, 8)
+	onNotify := func(code int) {
+		select {
+		case notify <- code:
+		default:
+		}
+	}
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	switch {
+	case out != nil:
+		err = out.ReferOptions(ctx, uri, diago.ReferClientOptions{OnNotify: onNotify})
+	case in != nil:
+		err = in.ReferOptions(ctx, uri, diago.ReferServerOptions{OnNotify: onNotify})
+	default:
+		return fmt.Errorf("%w: no dialog", ErrCallState)
+	}
+	if err != nil {
+		return fmt.Errorf("transfer to %s: %w", target, err)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("transfer to %s: %w", target, ctx.Err())
+		case <-c.done:
+			return nil
+		case code := <-notify:
+			switch {
+			case code < 200:
+				continue
+			case code < 300:
+				c.transferredTo.Store(uri.String())
+				c.hangupOnce.Do(func() { close(c.hangupCh) })
+				return nil
+			default:
+				return fmt.Errorf("transfer to %s failed: %d", target, code)
+			}
+		}
+	}
+}
+
+// SendDTMF sends digits (0-9, *, #, A-D) by the account's DTMF mode.
+func (c *Call) SendDTMF(digits string) error {
+	for _, d := range digits {
+		if !validDTMF(d) {
+			return fmt.Errorf("DTMF digit %q is not valid", d)
+		}
+	}
+	c.mu.Lock()
+	st, pipe := c.state, c.pipe
+	c.mu.Unlock()
+	if st != CallActive && st != CallHeld {
+		if st == CallEnded {
+			return ErrCallEnded
+		}
+		return fmt.Errorf("%w: call is %s", ErrCallState, st)
+	}
+	for _, d := range digits {
+		var err error
+		if c.p.cfg.Account.DTMF == DTMFInfo || pipe == nil || pipe.dtmfW == nil {
+			err = c.sendInfoDTMF(d)
+		} else {
+			err = pipe.dtmfW.WriteDTMF(d)
+		}
+		if err != nil {
+			return fmt.Errorf("send DTMF %q: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// Info is a snapshot of a call for records.
+type Info struct {
+	ID         string
+	Direction  Direction
+	State      CallState
+	Remote     string
+	RemoteName string
+	Created    time.Time
+	Ringing    time.Time
+	Answered   time.Time
+	Ended      time.Time
+	Cause      EndCause
+	SIPCode    int
+	Recording  string
+}
+
+// Info returns a snapshot of the call.
+func (c *Call) Info() Info {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Info{
+		ID: c.id, Direction: c.dir, State: c.state, Remote: c.remoteUser, RemoteName: c.remoteName,
+		Created: c.created, Ringing: c.ringingAt, Answered: c.answeredAt, Ended: c.endedAt,
+		Cause: c.cause, SIPCode: c.endCode, Recording: c.recordPath,
+	}
+}
+
+// setState moves to st (not CallEnded) and emits the event.
+func (c *Call) setState(st CallState, ev CallEvent) {
+	c.mu.Lock()
+	if c.state == CallEnded || c.state == st {
+		c.mu.Unlock()
+		return
+	}
+	c.state = st
+	now := time.Now()
+	switch st {
+	case CallRinging:
+		c.ringingAt = now
+	case CallActive:
+		if c.answeredAt.IsZero() {
+			c.answeredAt = now
+		}
+	}
+	c.mu.Unlock()
+	c.p.updateActive()
+	ev.Call, ev.State = c, st
+	c.p.emitCall(ev)
+}
+
+// end finishes the call once: stops media, closes the recording, removes
+// the call from the phone and emits CallEnded.
+func (c *Call) end(cause EndCause, code int, reason string) {
+	c.mu.Lock()
+	if c.state == CallEnded {
+		c.mu.Unlock()
+		return
+	}
+	if t, ok := c.transferredTo.Load().(string); ok && t != "" {
+		cause = CauseTransferred
+	}
+	c.state = CallEnded
+	c.endedAt = time.Now()
+	c.cause, c.endCode = cause, code
+	pipe := c.pipe
+	c.mu.Unlock()
+
+	if pipe != nil {
+		if err := pipe.stop(); err != nil {
+			c.p.log.Warn("stop media", "call", c.id, "error", err)
+		}
+	}
+	c.p.removeCall(c)
+	c.p.updateActive()
+	close(c.done)
+
+	c.mu.Lock()
+	ev := CallEvent{Call: c, State: CallEnded, Cause: cause, SIPCode: code, Reason: reason}
+	if t, ok := c.transferredTo.Load().(string); ok {
+		ev.TransferTarget = t
+	}
+	if c.answeredAt.IsZero() {
+		ev.RingDuration = c.endedAt.Sub(c.created)
+	} else {
+		ev.RingDuration = c.answeredAt.Sub(c.created)
+		ev.TalkDuration = c.endedAt.Sub(c.answeredAt)
+	}
+	c.mu.Unlock()
+	c.p.emitCall(ev)
+}
+
+// sortCalls orders calls by creation time.
+func sortCalls(cs []*Call) {
+	slices.SortFunc(cs, func(a, b *Call) int { return a.created.Compare(b.created) })
+}
+
+// statusOf extracts the final response from a failed INVITE's error.
+func statusOf(err error) (int, string, bool) {
+	var dr sipgo.ErrDialogResponse
+	if errors.As(err, &dr) && dr.Res != nil {
+		return dr.Res.StatusCode, dr.Res.Reason, true
+	}
+	var pdr *sipgo.ErrDialogResponse
+	if errors.As(err, &pdr) && pdr != nil && pdr.Res != nil {
+		return pdr.Res.StatusCode, pdr.Res.Reason, true
+	}
+	return 0, "", false
+}

@@ -1,0 +1,164 @@
+package sip
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/emiago/diago"
+	gosip "github.com/emiago/sipgo/sip"
+)
+
+// serveInvite handles a new incoming INVITE (RFC 3261 §13.3). diago calls
+// it on its own goroutine and hangs the dialog up when it returns.
+func (p *Phone) serveInvite(d *diago.DialogServerSession) {
+	ctx, err := p.context()
+	if err != nil {
+		_ = d.Respond(503, "Service Unavailable", nil)
+		return
+	}
+	c := newCall(p, Inbound)
+	req := d.InviteRequest
+	if from := req.From(); from != nil {
+		c.remoteUser = from.Address.User
+		c.remoteName = from.DisplayName
+		c.remoteURI = from.Address.String()
+	}
+	if cid := req.CallID(); cid != nil {
+		c.sipCallID = cid.Value()
+	}
+	c.invHeaders = make(map[string][]string)
+	for _, h := range req.Headers() {
+		k := strings.ToLower(h.Name())
+		c.invHeaders[k] = append(c.invHeaders[k], h.Value())
+	}
+	c.mu.Lock()
+	c.in = d
+	c.mu.Unlock()
+
+	_ = d.Trying()
+	handler := p.incomingHandler()
+	if handler == nil {
+		_ = d.Respond(486, "Busy Here", nil)
+		return
+	}
+	p.addCall(c)
+	if err := d.Ringing(); err != nil {
+		c.end(CauseFailed, 0, fmt.Sprintf("180 Ringing: %v", err))
+		return
+	}
+	c.setState(CallIncoming, CallEvent{})
+	handler(c)
+
+	select {
+	case dec := <-c.decision:
+		if !dec.answer {
+			reason := map[int]string{486: "Busy Here", 603: "Decline", 480: "Temporarily Unavailable"}[dec.code]
+			if err := d.Respond(dec.code, reason, nil); err != nil {
+				p.log.Warn("reject failed", "call", c.id, "error", err)
+			}
+			cause := CauseRejected
+			if dec.code == 480 {
+				cause = CauseShutdown
+			}
+			c.end(cause, dec.code, reason)
+			return
+		}
+	case <-d.Context().Done():
+		// CANCEL from the caller: sipgo answers 200 to CANCEL and 487 to the INVITE (§9.2).
+		c.end(CauseCancelled, 487, "Request Terminated")
+		return
+	case <-ctx.Done():
+		_ = d.Respond(480, "Temporarily Unavailable", nil)
+		c.end(CauseShutdown, 480, "")
+		return
+	}
+
+	med, err := d.Answer(diago.AnswerOptions{})
+	if err != nil {
+		c.end(CauseFailed, 0, fmt.Sprintf("answer: %v", err))
+		return
+	}
+	if err := c.startMedia(med); err != nil {
+		hctx, cancel := detachedTimeout(ctx, 5*time.Second)
+		_ = d.Hangup(hctx)
+		cancel()
+		c.end(CauseFailed, 0, fmt.Sprintf("media: %v", err))
+		return
+	}
+	answeredBy := p.cfg.Account.User
+	c.setState(CallActive, CallEvent{AnsweredBy: answeredBy})
+	c.waitEnd(ctx, d.Context(), func(hctx context.Context) error { return d.Hangup(hctx) })
+}
+
+// handleInfo receives SIP INFO DTMF (application/dtmf-relay, the de-facto
+// format of draft-kaplan-dispatch-info-dtmf-package) inside a dialog.
+func (p *Phone) handleInfo(req *gosip.Request, tx gosip.ServerTransaction) {
+	respond := func(code int, reason string) {
+		_ = tx.Respond(gosip.NewResponseFromRequest(req, code, reason, nil))
+	}
+	ct := req.ContentType()
+	if ct == nil || !strings.EqualFold(strings.TrimSpace(ct.Value()), "application/dtmf-relay") {
+		respond(415, "Unsupported Media Type")
+		return
+	}
+	cid := req.CallID()
+	if cid == nil {
+		respond(400, "Bad Request")
+		return
+	}
+	var call *Call
+	for _, c := range p.Calls() {
+		if c.SIPCallID() == cid.Value() {
+			call = c
+			break
+		}
+	}
+	if call == nil {
+		respond(481, "Call/Transaction Does Not Exist")
+		return
+	}
+	digit, ok := parseDTMFRelay(req.Body())
+	if !ok {
+		respond(400, "Bad Request")
+		return
+	}
+	respond(200, "OK")
+	p.emitDTMF(DTMFEvent{Call: call, Digit: digit, Via: DTMFInfo})
+}
+
+// sendInfoDTMF sends one digit as SIP INFO inside the dialog.
+func (c *Call) sendInfoDTMF(d rune) error {
+	c.mu.Lock()
+	out, in := c.out, c.in
+	c.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var contact *gosip.ContactHeader
+	if out != nil {
+		contact = out.RemoteContact()
+	} else if in != nil {
+		contact = in.RemoteContact()
+	}
+	if contact == nil {
+		return fmt.Errorf("no remote contact")
+	}
+	req := gosip.NewRequest(gosip.INFO, contact.Address)
+	req.AppendHeader(gosip.NewHeader("Content-Type", "application/dtmf-relay"))
+	req.SetBody([]byte(fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", d)))
+	var res *gosip.Response
+	var err error
+	if out != nil {
+		res, err = out.Do(ctx, req)
+	} else {
+		res, err = in.Do(ctx, req)
+	}
+	if err != nil {
+		return err
+	}
+	if !res.IsSuccess() {
+		return fmt.Errorf("INFO answered %d %s", res.StatusCode, res.Reason)
+	}
+	return nil
+}

@@ -1,0 +1,216 @@
+package sip
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Transport is the SIP transport of an account.
+type Transport string
+
+// Supported transports. TLS and WebSocket come later.
+const (
+	TransportUDP Transport = "udp"
+	TransportTCP Transport = "tcp"
+)
+
+// DTMFMode says how key presses are sent to the remote party.
+type DTMFMode string
+
+// DTMF modes.
+const (
+	// DTMFRFC4733 sends telephone-event RTP packets (RFC 4733).
+	DTMFRFC4733 DTMFMode = "rfc4733"
+	// DTMFInfo sends SIP INFO requests with an application/dtmf-relay body.
+	DTMFInfo DTMFMode = "info"
+)
+
+// Codec names accepted in [Account.Codecs].
+const (
+	CodecPCMU = "PCMU"
+	CodecPCMA = "PCMA"
+)
+
+// Account is one SIP identity: the address of record, credentials and
+// where to send requests.
+type Account struct {
+	// User is the user part of the address of record (usually the extension).
+	User string
+	// AuthUser is the digest user name; empty means User.
+	AuthUser string
+	// Password is the digest password.
+	Password string
+	// Domain is the host[:port] of the address of record.
+	Domain string
+	// Registrar is host[:port] to send REGISTER to; empty means Domain.
+	Registrar string
+	// Proxy is the outbound proxy host[:port]; empty means Registrar.
+	Proxy string
+	// Transport is udp (default) or tcp.
+	Transport Transport
+	// Expiry is the requested registration lifetime; 0 means 300 s.
+	Expiry time.Duration
+	// Codecs lists PCMU and/or PCMA in order of preference; empty means both, PCMU first.
+	Codecs []string
+	// DTMF is the sending mode; empty means RFC 4733.
+	DTMF DTMFMode
+	// DisplayName is shown to the called party.
+	DisplayName string
+	// CallerID, if set, replaces the user part of From on outgoing calls.
+	CallerID string
+	// DialPlan normalises dialled numbers; the zero value leaves them as typed.
+	DialPlan DialPlan
+}
+
+// Config configures a [Phone].
+type Config struct {
+	Account Account
+	// BindHost is the local IP to listen on; empty means 127.0.0.1 when the
+	// registrar is a loopback address, else 0.0.0.0.
+	BindHost string
+	// BindPort is the local SIP port; 0 picks a free one.
+	BindPort int
+	// RTPPortMin and RTPPortMax bound the local RTP ports; zero means 10000–20000.
+	RTPPortMin, RTPPortMax int
+	// UserAgent is sent in the User-Agent header; empty means "Omniphone".
+	UserAgent string
+	// RecordDir, when set, records every call to a stereo WAV file there
+	// (left: what we sent, right: what we received).
+	RecordDir string
+	// RequestTimeout bounds one REGISTER transaction; 0 means 8 s.
+	RequestTimeout time.Duration
+	// RetryMin and RetryMax bound the registration retry backoff; zero means 2 s and 120 s.
+	RetryMin, RetryMax time.Duration
+}
+
+const (
+	defaultExpiry         = 300 * time.Second
+	defaultRequestTimeout = 8 * time.Second
+	defaultRetryMin       = 2 * time.Second
+	defaultRetryMax       = 120 * time.Second
+)
+
+// withDefaults returns cfg with the zero values replaced by defaults, or an
+// error naming the first invalid field.
+func (cfg Config) withDefaults() (Config, error) {
+	a := &cfg.Account
+	if a.User == "" {
+		return cfg, fmt.Errorf("account user is required")
+	}
+	if strings.ContainsAny(a.User, "@: ") {
+		return cfg, fmt.Errorf("account user %q must be a bare user part", a.User)
+	}
+	if a.Domain == "" {
+		return cfg, fmt.Errorf("account domain is required")
+	}
+	if a.AuthUser == "" {
+		a.AuthUser = a.User
+	}
+	if a.Registrar == "" {
+		a.Registrar = a.Domain
+	}
+	if a.Proxy == "" {
+		a.Proxy = a.Registrar
+	}
+	// A fixed order, so the first bad address is the one reported (the
+	// proxy defaults to the registrar and would otherwise be blamed at random).
+	for _, f := range []struct{ name, hp string }{{"domain", a.Domain}, {"registrar", a.Registrar}, {"proxy", a.Proxy}} {
+		if _, _, err := splitHostPort(f.hp); err != nil {
+			return cfg, fmt.Errorf("account %s: %w", f.name, err)
+		}
+	}
+	switch a.Transport {
+	case "":
+		a.Transport = TransportUDP
+	case TransportUDP, TransportTCP:
+	default:
+		return cfg, fmt.Errorf("transport %q is not supported (udp, tcp)", a.Transport)
+	}
+	if a.Expiry == 0 {
+		a.Expiry = defaultExpiry
+	}
+	if a.Expiry < 10*time.Second {
+		return cfg, fmt.Errorf("expiry %s is below 10 s", a.Expiry)
+	}
+	if len(a.Codecs) == 0 {
+		a.Codecs = []string{CodecPCMU, CodecPCMA}
+	}
+	for _, c := range a.Codecs {
+		if c != CodecPCMU && c != CodecPCMA {
+			return cfg, fmt.Errorf("codec %q is not supported (PCMU, PCMA)", c)
+		}
+	}
+	switch a.DTMF {
+	case "":
+		a.DTMF = DTMFRFC4733
+	case DTMFRFC4733, DTMFInfo:
+	default:
+		return cfg, fmt.Errorf("DTMF mode %q is not supported (rfc4733, info)", a.DTMF)
+	}
+	if cfg.BindHost == "" {
+		cfg.BindHost = "0.0.0.0"
+		if h, _, _ := splitHostPort(a.Registrar); h == "localhost" || net.ParseIP(h).IsLoopback() {
+			cfg.BindHost = "127.0.0.1"
+		}
+	}
+	if net.ParseIP(cfg.BindHost) == nil {
+		return cfg, fmt.Errorf("bind host %q is not an IP address", cfg.BindHost)
+	}
+	if cfg.RTPPortMin == 0 && cfg.RTPPortMax == 0 {
+		cfg.RTPPortMin, cfg.RTPPortMax = 10000, 20000
+	}
+	if cfg.RTPPortMin <= 0 || cfg.RTPPortMax > 65535 || cfg.RTPPortMax-cfg.RTPPortMin < 2 {
+		return cfg, fmt.Errorf("RTP port range %d-%d is invalid", cfg.RTPPortMin, cfg.RTPPortMax)
+	}
+	if cfg.UserAgent == "" {
+		cfg.UserAgent = "Omniphone"
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.RetryMin == 0 {
+		cfg.RetryMin = defaultRetryMin
+	}
+	if cfg.RetryMax == 0 {
+		cfg.RetryMax = defaultRetryMax
+	}
+	if cfg.RetryMax < cfg.RetryMin {
+		cfg.RetryMax = cfg.RetryMin
+	}
+	return cfg, nil
+}
+
+// splitHostPort splits "host[:port]"; port is 0 when absent.
+func splitHostPort(hp string) (string, int, error) {
+	if hp == "" {
+		return "", 0, fmt.Errorf("empty address")
+	}
+	if strings.Contains(hp, "://") || strings.ContainsAny(hp, "@;/ ") {
+		return "", 0, fmt.Errorf("%q is not host[:port]", hp)
+	}
+	if !strings.Contains(hp, ":") || strings.HasSuffix(hp, "]") || net.ParseIP(hp) != nil {
+		// No port: a host name, an IPv4 address or a bracketed IPv6 address.
+		return strings.Trim(hp, "[]"), 0, nil
+	}
+	host, portStr, err := net.SplitHostPort(hp)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q is not host[:port]: %w", hp, err)
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("%q has an invalid port", hp)
+	}
+	return host, port, nil
+}
+
+// hostPortWithDefault returns "host:port", using def when hp has no port.
+func hostPortWithDefault(hp string, def int) string {
+	h, p, _ := splitHostPort(hp)
+	if p == 0 {
+		p = def
+	}
+	return net.JoinHostPort(h, strconv.Itoa(p))
+}

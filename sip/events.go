@@ -1,0 +1,102 @@
+package sip
+
+import "time"
+
+// RegEvent reports a registration state change.
+type RegEvent struct {
+	State RegState
+	// Err is set for RegFailed; errors.As it to *RegisterError for a SIP answer.
+	Err error
+	// Expires is the lifetime the registrar granted (RegRegistered only).
+	Expires time.Duration
+}
+
+// CallEvent reports a call state change.
+type CallEvent struct {
+	Call  *Call
+	State CallState
+	// Cause, SIPCode and Reason explain CallEnded. SIPCode is the final
+	// response code when the call failed or was rejected, 0 otherwise.
+	Cause   EndCause
+	SIPCode int
+	Reason  string
+	// AnsweredBy is who answered (remote user part) for CallActive after an answer.
+	AnsweredBy string
+	// TransferTarget is set when the call ended by transfer.
+	TransferTarget string
+	// RingDuration is from the start of the call to its answer or end;
+	// TalkDuration from answer to end. Both are set on CallEnded.
+	RingDuration time.Duration
+	TalkDuration time.Duration
+}
+
+// DTMFEvent reports a digit received from the remote party.
+type DTMFEvent struct {
+	Call  *Call
+	Digit rune
+	// Via is "rfc4733" or "info".
+	Via DTMFMode
+}
+
+// OnRegState sets the registration event handler.
+func (p *Phone) OnRegState(f func(RegEvent)) {
+	p.hmu.Lock()
+	defer p.hmu.Unlock()
+	p.onReg = f
+}
+
+// OnIncoming sets the handler for new incoming calls. The call is in state
+// CallIncoming; answer it with [Call.Answer] or decline it with [Call.Reject].
+// Without a handler incoming calls are rejected with 486 Busy Here.
+func (p *Phone) OnIncoming(f func(*Call)) {
+	p.hmu.Lock()
+	defer p.hmu.Unlock()
+	p.onIncoming = f
+}
+
+// OnCallState sets the call event handler.
+func (p *Phone) OnCallState(f func(CallEvent)) {
+	p.hmu.Lock()
+	defer p.hmu.Unlock()
+	p.onCall = f
+}
+
+// OnDTMF sets the handler for digits received from the remote party.
+func (p *Phone) OnDTMF(f func(DTMFEvent)) {
+	p.hmu.Lock()
+	defer p.hmu.Unlock()
+	p.onDTMF = f
+}
+
+func (p *Phone) emitReg(ev RegEvent) {
+	p.hmu.Lock()
+	f := p.onReg
+	p.hmu.Unlock()
+	if f != nil {
+		f(ev)
+	}
+}
+
+func (p *Phone) emitCall(ev CallEvent) {
+	p.hmu.Lock()
+	f := p.onCall
+	p.hmu.Unlock()
+	if f != nil {
+		f(ev)
+	}
+}
+
+func (p *Phone) emitDTMF(ev DTMFEvent) {
+	p.hmu.Lock()
+	f := p.onDTMF
+	p.hmu.Unlock()
+	if f != nil {
+		f(ev)
+	}
+}
+
+func (p *Phone) incomingHandler() func(*Call) {
+	p.hmu.Lock()
+	defer p.hmu.Unlock()
+	return p.onIncoming
+}

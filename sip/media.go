@@ -1,0 +1,259 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/emiago/diago"
+	"github.com/emiago/diago/audio"
+	"github.com/emiago/diago/media"
+)
+
+// mediaPipe moves audio between the RTP session and the AudioDevice for one
+// call: a receive goroutine (RTP → DTMF detection / G.711 decode → device and
+// recording) and a send goroutine paced at 20 ms (device → mute → G.711
+// encode → RTP).
+type mediaPipe struct {
+	c      *Call
+	med    *diago.DialogMedia
+	codec  media.Codec
+	dtmfPT uint8
+	hasTE  bool
+	r      io.Reader
+	w      io.Writer
+	dtmfW  *diago.DTMFWriter
+	rec    *wavWriter
+	held   atomic.Bool
+
+	rxMu sync.Mutex
+	rxQ  [][]int16 // decoded received frames waiting for the recorder
+
+	quit     chan struct{}
+	wg       sync.WaitGroup
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// rxQueueMax bounds the frames buffered for the recorder (200 ms).
+const rxQueueMax = 10
+
+// startMedia builds the pipeline for an answered call and starts it.
+func (c *Call) startMedia(med *diago.DialogMedia) error {
+	p := c.p
+	ms := med.MediaSession()
+	if ms == nil {
+		return errors.New("no media session")
+	}
+	mp := &mediaPipe{c: c, med: med, codec: media.CodecAudioFromSession(ms), quit: make(chan struct{})}
+	for _, cd := range ms.CommonCodecs() {
+		if cd.Matches(media.CodecTelephoneEvent8000) {
+			mp.dtmfPT, mp.hasTE = cd.PayloadTypeRecv(), true
+		}
+	}
+	if !isG711(mp.codec) {
+		return fmt.Errorf("negotiated codec %s is not G.711", mp.codec.Name)
+	}
+
+	var ropts []diago.AudioReaderOption
+	if p.jitter {
+		ropts = append(ropts, diago.WithAudioReaderJitterBuffer(media.RTPJitterBufferOptions{DelayPackets: 3, MaxPackets: 10}))
+	}
+	r, err := med.AudioReader(ropts...)
+	if err != nil {
+		return fmt.Errorf("audio reader: %w", err)
+	}
+	mp.r = r
+	var wopts []diago.AudioWriterOption
+	if mp.hasTE {
+		mp.dtmfW = &diago.DTMFWriter{}
+		wopts = append(wopts, diago.WithAudioWriterDTMF(mp.dtmfW))
+	}
+	w, err := med.AudioWriter(wopts...)
+	if err != nil {
+		return fmt.Errorf("audio writer: %w", err)
+	}
+	mp.w = w
+
+	if dir := p.cfg.RecordDir; dir != "" {
+		name := fmt.Sprintf("%s-%s-%s.wav", time.Now().Format("20060102-150405"), c.dir, safeName(c.remoteUser))
+		path := filepath.Join(dir, name)
+		rec, err := newWAVWriter(path, SampleRate, 2)
+		if err != nil {
+			return err
+		}
+		mp.rec = rec
+		c.mu.Lock()
+		c.recordPath = path
+		c.mu.Unlock()
+	}
+
+	c.mu.Lock()
+	c.pipe = mp
+	c.mu.Unlock()
+	mp.wg.Add(2)
+	go mp.receive()
+	go mp.send()
+	return nil
+}
+
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '+' || r == '-' {
+			return r
+		}
+		return '_'
+	}, s)
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+// receive reads RTP payloads until the media session closes.
+func (mp *mediaPipe) receive() {
+	defer mp.wg.Done()
+	buf := make([]byte, media.RTPBufSize)
+	pcm := make([]byte, 2*media.RTPBufSize)
+	var det dtmfDetector
+	pr := mp.med.RTPPacketReader
+	for {
+		n, err := mp.r.Read(buf)
+		if err != nil {
+			return // io.EOF when the session is closed
+		}
+		if n == 0 {
+			continue
+		}
+		// PacketHeader is valid in the goroutine that called Read.
+		hdr := pr.PacketHeader
+		if mp.hasTE && hdr.PayloadType == mp.dtmfPT {
+			if d, ok := det.packet(buf[:n], hdr.Timestamp); ok {
+				mp.c.p.emitDTMF(DTMFEvent{Call: mp.c, Digit: d, Via: DTMFRFC4733})
+			}
+			continue
+		}
+		if hdr.PayloadType != mp.codec.PayloadType {
+			continue // comfort noise or an unexpected payload type
+		}
+		var m int
+		if isAlaw(mp.codec) {
+			m, err = audio.DecodeAlawTo(pcm, buf[:n])
+		} else {
+			m, err = audio.DecodeUlawTo(pcm, buf[:n])
+		}
+		if err != nil {
+			continue
+		}
+		frame := bytesToSamples(pcm[:m])
+		if !mp.held.Load() && mp.c.p.activeCall() == mp.c {
+			mp.c.p.audio.WriteFrame(frame)
+		}
+		if mp.rec != nil {
+			mp.rxMu.Lock()
+			if len(mp.rxQ) >= rxQueueMax {
+				mp.rxQ = mp.rxQ[1:]
+			}
+			mp.rxQ = append(mp.rxQ, frame)
+			mp.rxMu.Unlock()
+		}
+	}
+}
+
+// send writes one 20 ms frame per tick until stopped.
+func (mp *mediaPipe) send() {
+	defer mp.wg.Done()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	frame := make([]int16, FrameSamples)
+	silence := make([]int16, FrameSamples)
+	raw := make([]byte, FrameSamples*2)
+	enc := make([]byte, FrameSamples)
+	for {
+		select {
+		case <-mp.quit:
+			return
+		case <-tick.C:
+		}
+		out := silence
+		if !mp.held.Load() && !mp.c.muted.Load() && mp.c.p.activeCall() == mp.c {
+			mp.c.p.audio.ReadFrame(frame)
+			out = frame
+		}
+		samplesToBytes(raw, out)
+		var err error
+		if isAlaw(mp.codec) {
+			_, err = audio.EncodeAlawTo(enc, raw)
+		} else {
+			_, err = audio.EncodeUlawTo(enc, raw)
+		}
+		if err == nil {
+			if _, err := mp.w.Write(enc); err != nil && errors.Is(err, io.ErrClosedPipe) {
+				return
+			}
+		}
+		if mp.rec != nil {
+			rx := silence
+			mp.rxMu.Lock()
+			if len(mp.rxQ) > 0 {
+				rx = mp.rxQ[0]
+				mp.rxQ = mp.rxQ[1:]
+			}
+			mp.rxMu.Unlock()
+			if len(rx) != len(out) {
+				rx = fitFrame(rx, len(out))
+			}
+			if err := mp.rec.writeStereo(out, rx); err != nil && !errors.Is(err, os.ErrClosed) {
+				mp.c.p.log.Warn("recording write failed", "call", mp.c.id, "error", err)
+			}
+		}
+	}
+}
+
+// stop ends both goroutines, closes the media session and the recording.
+func (mp *mediaPipe) stop() error {
+	mp.stopOnce.Do(func() {
+		close(mp.quit)
+		errs := []error{mp.med.Close()} // unblocks receive with EOF
+		mp.wg.Wait()
+		if mp.rec != nil {
+			errs = append(errs, mp.rec.Close())
+		}
+		mp.stopErr = errors.Join(errs...)
+	})
+	return mp.stopErr
+}
+
+func bytesToSamples(b []byte) []int16 {
+	s := make([]int16, len(b)/2)
+	for i := range s {
+		s[i] = int16(uint16(b[2*i]) | uint16(b[2*i+1])<<8)
+	}
+	return s
+}
+
+func samplesToBytes(dst []byte, s []int16) {
+	for i, v := range s {
+		dst[2*i] = byte(v)
+		dst[2*i+1] = byte(uint16(v) >> 8)
+	}
+}
+
+// fitFrame pads or cuts f to n samples.
+func fitFrame(f []int16, n int) []int16 {
+	out := make([]int16, n)
+	copy(out, f)
+	return out
+}
+
+func isAlaw(c media.Codec) bool { return strings.EqualFold(c.Name, "PCMA") }
+
+func isG711(c media.Codec) bool {
+	return strings.EqualFold(c.Name, "PCMU") || strings.EqualFold(c.Name, "PCMA")
+}
