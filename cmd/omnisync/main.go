@@ -1,11 +1,15 @@
-// Command omnisync is the Omniphone team sync service. Today it has one
-// subcommand, for support and tests:
+// Command omnisync is the Omniphone team sync service (crm/sync):
 //
-//	omnisync decide --settings S.json --call C.json --snapshot X.json
+//	omnisync serve   --db sqlite:PATH|postgres://… --listen ADDR --config-dir DIR
+//	omnisync migrate --db …
+//	omnisync status  --db …
+//	omnisync decide  --settings S.json --call C.json --snapshot X.json
 //
-// prints, as indented JSON, the plan the rules engine (crm/rules) makes for
-// a call and the trace that says why. Bad input exits with status 2 and one
-// line on stderr.
+// serve runs the engine and its HTTP API; migrate creates or updates the
+// tables; status prints the ledger's and the queue's counts; decide prints,
+// as indented JSON, the plan the rules engine (crm/rules) makes for a call
+// and the trace that says why. Bad input exits with status 2 and one line
+// on stderr.
 package main
 
 import (
@@ -25,6 +29,10 @@ import (
 const usage = `usage: omnisync <command> [flags]
 
 commands:
+  serve    run the sync engine and its HTTP API:
+           omnisync serve --db sqlite:PATH|postgres://... --listen ADDR --config-dir DIR
+  migrate  create or update the database tables: omnisync migrate --db ...
+  status   print calls and jobs by state: omnisync status --db ...
   decide   print the plan and trace for one call:
            omnisync decide --settings S.json --call C.json --snapshot X.json
 `
@@ -42,6 +50,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "decide":
 		return decide(args[1:], stdout, stderr)
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "migrate":
+		return migrate(args[1:], stdout, stderr)
+	case "status":
+		return status(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -53,6 +53,7 @@ func activityMethods(m map[string]*method) {
 	reg(m, "crm.activity.get", (*call).activityGet)
 	reg(m, "crm.activity.list", (*call).activityList)
 	reg(m, "crm.activity.delete", (*call).activityDelete)
+	reg(m, "crm.activity.binding.add", (*call).activityBindingAdd)
 	reg(m, "crm.activity.fields", func(c *call) (reply, error) {
 		o := obj{}
 		for _, d := range activityDefs {
@@ -570,4 +571,44 @@ func (s *Server) completeEarlierCalls(st *State, a *Activity) {
 			o.Fields["LAST_UPDATED"] = s.now().In(s.loc).Format(time.RFC3339)
 		}
 	}
+}
+
+// activityBindingAdd binds an activity to one more CRM entity
+// (crm.activity.binding.add: activityId, entityTypeId, entityId → true).
+// Binding an entity that is already bound is refused, as the portal's
+// ItemBinding check does.
+func (c *call) activityBindingAdd() (reply, error) {
+	v, _ := lookup(c.params, "activityId", "ACTIVITY_ID")
+	id := phpInt(v)
+	if id <= 0 {
+		return reply{}, argErr("activityId")
+	}
+	a := c.st.activity(id)
+	if a == nil {
+		return reply{}, newErr(400, "NOT_FOUND", "Activity not found")
+	}
+	v, _ = lookup(c.params, "entityTypeId", "ENTITY_TYPE_ID")
+	typeID := phpInt(v)
+	name := ownerEntityType(typeID)
+	if name == "" {
+		return reply{}, crmErr(fmt.Sprintf("Entity type '[%d]' is not supported in current context", typeID))
+	}
+	v, _ = lookup(c.params, "entityId", "ENTITY_ID")
+	eid := phpInt(v)
+	if eid <= 0 {
+		return reply{}, argErr("entityId")
+	}
+	if c.st.entity(name, eid) == nil {
+		return reply{}, crmErr(fmt.Sprintf("Could not find '%s' with ID: %d", name, eid))
+	}
+	b := Binding{OwnerTypeID: typeID, OwnerID: eid}
+	for _, x := range a.Bindings {
+		if x == b {
+			return reply{}, newErr(400, "ALREADY_EXISTS", "The binding already exists")
+		}
+	}
+	a.Bindings = append(a.Bindings, b)
+	a.Fields["LAST_UPDATED"] = c.s.nowString()
+	c.emitCRM("ONCRMACTIVITYUPDATE", a.ID)
+	return reply{result: true}, nil
 }

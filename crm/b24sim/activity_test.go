@@ -105,3 +105,37 @@ func TestRef_Activity_DefaultsStatusAndOriginFilter(t *testing.T) {
 	require.Equal(t, true, f["SUBJECT"].(map[string]any)["isRequired"])
 	require.Equal(t, true, f["COMMUNICATIONS"].(map[string]any)["isMultiple"])
 }
+
+// crm.activity.binding.add: one more binding; refusals for a missing
+// activity or entity and for a binding that exists.
+func TestRef_Activity_BindingAdd(t *testing.T) {
+	b := setup(t, withEmpty)
+	requireOK(t, b.hook("crm.lead.add", map[string]any{"fields": map[string]any{"TITLE": "owner", "ASSIGNED_BY_ID": 2}}))
+	requireOK(t, b.hook("crm.deal.add", map[string]any{"fields": map[string]any{"TITLE": "deal"}}))
+	requireOK(t, b.hook("crm.activity.add", map[string]any{"fields": callFields(nil)}))
+	cases := []struct {
+		name   string
+		params map[string]any
+		status int
+		code   string
+	}{
+		{"bind deal", map[string]any{"activityId": 1, "entityTypeId": 2, "entityId": 1}, 200, ""},
+		{"again", map[string]any{"activityId": 1, "entityTypeId": 2, "entityId": 1}, 400, "ALREADY_EXISTS"},
+		{"no activity", map[string]any{"activityId": 9, "entityTypeId": 2, "entityId": 1}, 400, "NOT_FOUND"},
+		{"no entity", map[string]any{"activityId": 1, "entityTypeId": 3, "entityId": 7}, 400, ""},
+		{"no activity id", map[string]any{"entityTypeId": 2, "entityId": 1}, 400, "ERROR_ARGUMENT"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := b.hook("crm.activity.binding.add", tc.params)
+			if tc.status == 200 {
+				requireOK(t, r)
+				return
+			}
+			requireErr(t, r, tc.status, tc.code, "")
+		})
+	}
+	r := b.hook("crm.activity.list", map[string]any{"filter": map[string]any{"BINDINGS": []any{map[string]any{"OWNER_TYPE_ID": 2, "OWNER_ID": 1}}}, "select": []any{"ID", "BINDINGS"}})
+	requireOK(t, r)
+	require.Len(t, r.Body["result"], 1, r.Raw)
+}

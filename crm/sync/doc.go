@@ -1,0 +1,103 @@
+// Package sync is Omniphone's sync engine: it takes finished calls (crm.Call,
+// SPEC §11), keeps them in a ledger, and carries each one to Bitrix24 with
+// the plan the rules engine (crm/rules) decides — exactly once in effect,
+// through crashes, outages, rate limits and expired tokens. It runs embedded
+// (SQLite via riversqlite + modernc.org/sqlite, one connection, WAL) and as
+// omnisync on PostgreSQL (riverpgxv5) with several nodes. Import it as
+// crmsync.
+//
+// # Jobs
+//
+// River jobs with JSON args, one queue ("bitrix"): omnisync_process_call
+// (snapshot, decision, write), omnisync_delayed_responsible (CP5, scheduled
+// at the call's end + N minutes, survives restarts), omnisync_recording_upload
+// (RC1, after the finish, snoozed until the file or URL is there, up to about
+// a day), omnisync_chat_message (OL1 when its link needs an entity created by
+// the write). JobTimeout defaults to 60 s and RescueStuckJobsAfter to 90 s
+// (River's default leaves a crashed job running for an hour); FetchCooldown
+// to 20 ms (River's 100 ms caps a node at MaxWorkers×10 jobs/s). Bitrix24
+// limits and outages (QUERY_LIMIT_EXCEEDED, 5xx, transport errors) snooze
+// the job, so an outage of any length uses up no attempts; refusals fail
+// the call with the reason.
+//
+// # Requests
+//
+// A call costs two Bitrix24 requests. The read is one batch: the duplicate
+// search by phone and, through $result references to its answer, the
+// client's leads, contacts, companies, their deals and open call
+// activities; the portal's CRM mode, users and pipelines ride along when
+// the per-portal cache (10 min) is cold. The write is one batch: entities
+// created with ORIGINATOR_ID "omniphone" and ORIGIN_ID = the call id,
+// updates, completions, and the call activity written through telephony:
+// telephony.externalCall.register (CRM_CREATE=0, EXTERNAL_CALL_ID = the call
+// id, CRM_ENTITY_TYPE/ID = the plan's lead, contact or company, by a
+// $result reference when created in the same batch), finish (Bitrix24
+// writes the call activity and the statistics row), crm.activity.update of
+// $result[fin][CRM_ACTIVITY_ID] to the plan's responsible, completion and
+// subject with ORIGINATOR_ID "omniphone", and crm.activity.binding.add for
+// the plan's other entities. So telephony statistics cost no extra
+// request. Calls with bitrix24_call_id are only finished. With no entity
+// register accepts (a deal alone) or a responsible who is no active user,
+// the activity is added with crm.activity.add instead (noted in the
+// result). Follow-ups (recording upload, the CP5 step, an OL1 message
+// linking to a new entity) are requests of their own.
+//
+// # Exactly once
+//
+//   - The call id is the ledger's primary key and the job's unique key;
+//     POST writes the ledger row and inserts the job in one transaction
+//     (InsertTx), so a repeated POST changes nothing and nothing is
+//     half-written.
+//   - Before the write leaves, the ledger row goes to "sending" with the
+//     plan and trace. The result (created IDs, the telephony CALL_ID) is
+//     recorded and the job completed in one transaction (JobCompleteTx),
+//     which also inserts the follow-up jobs.
+//   - A job that finds its call "sending" (a crash, or an unclear failure,
+//     between "sent" and "recorded") reuses the stored plan and first
+//     checks Bitrix24 in one batch: entities by ORIGINATOR_ID/ORIGIN_ID, the
+//     call activity by ORIGINATOR_ID, START_TIME and phone (its ORIGIN_ID
+//     stays Bitrix24's VI_<CALL_ID>, which its call card and recording
+//     player read). Only what is missing is created; updates are absolute
+//     and sent again; a linked call already finished is taken as done; OL1
+//     notifications carry TAG omnisync|<call id>, which makes Bitrix24
+//     replace rather than repeat them.
+//   - Follow-up steps have ledger rows (omnisync_step) checked the same way.
+//
+// # Rate limit
+//
+// Embedded, the b24 client's own leaky bucket (2/s, burst 50) paces
+// requests. On PostgreSQL every node shares a token bucket row
+// (omnisync_bucket) updated on the database clock before each REST request
+// (an http.RoundTripper around the client), one token smaller than the
+// portal's bucket for network jitter; the client's limiter is off there.
+//
+// # Where we went around a library
+//
+//   - River has no global rate limit in OSS (concurrency limits are River
+//     Pro), hence the PostgreSQL bucket.
+//   - River has no public "rescue now": a job left running by a crashed
+//     process waits RescueStuckJobsAfter plus a rescuer tick (every 30 s,
+//     not configurable, leader only, after the dead leader's lease
+//     expires), and Client.JobRetry skips running jobs. Embedded, one
+//     process owns the SQLite file, so Start makes jobs still "running"
+//     available again before River starts. Team mode keeps River's rescuer.
+//   - riversqlite wants one connection (SQLITE_BUSY otherwise) and then
+//     deadlocks if the pool is used while a transaction is open: the engine
+//     never does, and does every write of a job's end inside the
+//     transaction (reference/feasibility-river.md §1).
+//   - River's unique key lasts only while the job row exists (completed rows
+//     are cleaned after 24 h); the ledger keeps the call id forever.
+//   - Bitrix24's telephony.externalCall.finish writes its own call activity
+//     whatever CRM_CREATE says; the engine uses that activity instead of
+//     adding a second one with crm.activity.add.
+//   - The b24sim simulator gained crm.activity.binding.add for this.
+//
+// # API
+//
+// Handler serves POST /api/v1/calls (bearer token; 202; 400 naming the
+// field), GET /api/v1/calls/{id} (queued, done or failed with reason,
+// retries, plan, trace, result, follow-up steps), GET /api/v1/calls?since=,
+// GET /api/v1/route?number= (CP2; 404 when off or unknown), GET /healthz and
+// GET /metrics (Prometheus: jobs and calls by state, Bitrix24 requests by
+// method and outcome, call end → CRM latency, requests per call).
+package sync

@@ -1,0 +1,272 @@
+package sync
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+)
+
+// commitFunc ends a job: write runs in the transaction that also inserts
+// follow and completes the job (river.JobCompleteTx), so the ledger and the
+// job never disagree.
+type commitFunc func(ctx context.Context, write func(q querier) error, follow []river.InsertManyParams) error
+
+// queue hides River's transaction type (*sql.Tx for SQLite, pgx.Tx for
+// PostgreSQL) from the rest of the engine.
+type queue interface {
+	db() querier
+	// submit writes the ledger row and inserts the job in one transaction.
+	submit(ctx context.Context, write func(q querier) (bool, error), args river.JobArgs) (bool, error)
+	start(ctx context.Context) error
+	stop(ctx context.Context) error
+	close()
+}
+
+type riverQueue[TDriver riverdriver.Driver[TTx], TTx any] struct {
+	client   *river.Client[TTx]
+	pool     querier
+	begin    func(ctx context.Context) (TTx, error)
+	commit   func(ctx context.Context, tx TTx) error
+	rollback func(ctx context.Context, tx TTx)
+	txq      func(tx TTx) querier
+	closeDB  func()
+}
+
+func (r *riverQueue[TDriver, TTx]) db() querier { return r.pool }
+
+func (r *riverQueue[TDriver, TTx]) inTx(ctx context.Context, fn func(tx TTx, q querier) error) error {
+	tx, err := r.begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	if err := fn(tx, r.txq(tx)); err != nil {
+		r.rollback(ctx, tx)
+		return err
+	}
+	if err := r.commit(ctx, tx); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func (r *riverQueue[TDriver, TTx]) submit(ctx context.Context, write func(q querier) (bool, error), args river.JobArgs) (bool, error) {
+	var inserted bool
+	err := r.inTx(ctx, func(tx TTx, q querier) error {
+		var err error
+		if inserted, err = write(q); err != nil || !inserted {
+			return err
+		}
+		_, err = r.client.InsertTx(ctx, tx, args, nil)
+		return err
+	})
+	return inserted, err
+}
+
+func (r *riverQueue[TDriver, TTx]) start(ctx context.Context) error { return r.client.Start(ctx) }
+func (r *riverQueue[TDriver, TTx]) stop(ctx context.Context) error  { return r.client.Stop(ctx) }
+func (r *riverQueue[TDriver, TTx]) close()                          { r.closeDB() }
+
+// completer returns the commitFunc of one job.
+func completer[TDriver riverdriver.Driver[TTx], TTx any, A river.JobArgs](r *riverQueue[TDriver, TTx], job *river.Job[A]) commitFunc {
+	return func(ctx context.Context, write func(q querier) error, follow []river.InsertManyParams) error {
+		return r.inTx(ctx, func(tx TTx, q querier) error {
+			if write != nil {
+				if err := write(q); err != nil {
+					return err
+				}
+			}
+			if len(follow) > 0 {
+				if _, err := r.client.InsertManyTx(ctx, tx, follow); err != nil {
+					return fmt.Errorf("insert follow-up jobs: %w", err)
+				}
+			}
+			if _, err := river.JobCompleteTx[TDriver](ctx, tx, job); err != nil {
+				return fmt.Errorf("complete job: %w", err)
+			}
+			return nil
+		})
+	}
+}
+
+// worker adapts one job kind to an engine method.
+type worker[TDriver riverdriver.Driver[TTx], TTx any, A river.JobArgs] struct {
+	river.WorkerDefaults[A]
+	q       *riverQueue[TDriver, TTx]
+	timeout time.Duration
+	work    func(ctx context.Context, job *river.Job[A], done commitFunc) error
+}
+
+func (w *worker[TDriver, TTx, A]) Timeout(*river.Job[A]) time.Duration { return w.timeout }
+
+func (w *worker[TDriver, TTx, A]) Work(ctx context.Context, job *river.Job[A]) error {
+	return w.work(ctx, job, completer(w.q, job))
+}
+
+func addWorkers[TDriver riverdriver.Driver[TTx], TTx any](e *Engine, r *riverQueue[TDriver, TTx]) *river.Workers {
+	ws := river.NewWorkers()
+	t := e.opts.JobTimeout
+	river.AddWorker(ws, &worker[TDriver, TTx, ProcessCallArgs]{q: r, timeout: t, work: e.workProcess})
+	river.AddWorker(ws, &worker[TDriver, TTx, DelayedStepArgs]{q: r, timeout: t, work: e.workDelayed})
+	river.AddWorker(ws, &worker[TDriver, TTx, RecordingArgs]{q: r, timeout: 2 * t, work: e.workRecording})
+	river.AddWorker(ws, &worker[TDriver, TTx, ChatMessageArgs]{q: r, timeout: t, work: e.workChat})
+	return ws
+}
+
+func (e *Engine) riverConfig(ws *river.Workers) *river.Config {
+	o := e.opts
+	return &river.Config{
+		Queues:        map[string]river.QueueConfig{queueBitrix: {MaxWorkers: o.Workers}},
+		Workers:       ws,
+		FetchCooldown: o.FetchCooldown,
+		// FetchPollInterval bounds pickup latency when no notification
+		// arrives (SQLite polls its notification table).
+		FetchPollInterval: max(o.FetchCooldown, 200*time.Millisecond),
+		JobTimeout:        o.JobTimeout,
+		// The default (1 h) leaves a job of a crashed node running for an
+		// hour; the rescuer runs every 30 s on the leader, so a crashed
+		// job is retried within RescueStuckJobsAfter + ~30 s.
+		RescueStuckJobsAfter: o.RescueStuckJobsAfter,
+		MaxAttempts:          25,
+		Logger:               e.log,
+		// Completed jobs keep the unique key for a day; the ledger keeps
+		// it forever.
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+	}
+}
+
+// openQueue opens the database, migrates it when asked, and builds the
+// River client for the engine.
+func openQueue(ctx context.Context, e *Engine, migrate bool) (queue, error) {
+	if e.opts.DB.IsPostgres() {
+		pool, err := openPostgres(ctx, e.opts.DB.dsn)
+		if err != nil {
+			return nil, err
+		}
+		r := &riverQueue[*riverpgxv5.Driver, pgx.Tx]{
+			pool:     poolQ(pool),
+			begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
+			commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
+			rollback: func(ctx context.Context, tx pgx.Tx) { _ = tx.Rollback(ctx) },
+			txq:      func(tx pgx.Tx) querier { return txQ(tx) },
+			closeDB:  pool.Close,
+		}
+		if err := buildClient(ctx, e, r, riverpgxv5.New(pool), migrate); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		return r, nil
+	}
+	db, err := openSQLite(e.opts.DB.dsn)
+	if err != nil {
+		return nil, err
+	}
+	r := &riverQueue[*riversqlite.Driver, *sql.Tx]{
+		pool:     sqlQ{db},
+		begin:    func(ctx context.Context) (*sql.Tx, error) { return db.BeginTx(ctx, nil) },
+		commit:   func(_ context.Context, tx *sql.Tx) error { return tx.Commit() },
+		rollback: func(_ context.Context, tx *sql.Tx) { _ = tx.Rollback() },
+		txq:      func(tx *sql.Tx) querier { return sqlQ{tx} },
+		closeDB:  func() { _ = db.Close() },
+	}
+	if err := buildClient(ctx, e, r, riversqlite.New(db), migrate); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+func buildClient[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, e *Engine, r *riverQueue[TDriver, TTx], driver TDriver, migrate bool) error {
+	if migrate {
+		if err := migrateDB(ctx, driver, r.pool); err != nil {
+			return err
+		}
+	}
+	client, err := river.NewClient(driver, e.riverConfig(addWorkers(e, r)))
+	if err != nil {
+		return fmt.Errorf("river: %w", err)
+	}
+	r.client = client
+	return nil
+}
+
+// migrateDB brings River's tables and the ledger up to date.
+func migrateDB[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], q querier) error {
+	m, err := rivermigrate.New(driver, nil)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("migrate river: %w", err)
+	}
+	for _, s := range schema {
+		if _, err := q.exec(ctx, s); err != nil {
+			return fmt.Errorf("migrate ledger: %w", err)
+		}
+	}
+	return nil
+}
+
+// Migrate creates or updates the database's tables (River's and the
+// ledger) and returns; omnisync migrate runs it once per deployment.
+func Migrate(ctx context.Context, db Database) error {
+	if db.IsPostgres() {
+		pool, err := openPostgres(ctx, db.dsn)
+		if err != nil {
+			return err
+		}
+		defer pool.Close()
+		return migrateDB(ctx, riverpgxv5.New(pool), poolQ(pool))
+	}
+	sdb, err := openSQLite(db.dsn)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = sdb.Close() }()
+	return migrateDB(ctx, riversqlite.New(sdb), sqlQ{sdb})
+}
+
+var _ = (*pgxpool.Pool)(nil)
+
+// DBStatus is what omnisync status prints.
+type DBStatus struct {
+	Calls map[string]int `json:"calls"`
+	Jobs  map[string]int `json:"jobs"`
+}
+
+// ReadStatus counts the ledger's calls and River's jobs by state.
+func ReadStatus(ctx context.Context, db Database) (DBStatus, error) {
+	var q querier
+	if db.IsPostgres() {
+		pool, err := openPostgres(ctx, db.dsn)
+		if err != nil {
+			return DBStatus{}, err
+		}
+		defer pool.Close()
+		q = poolQ(pool)
+	} else {
+		sdb, err := openSQLite(db.dsn)
+		if err != nil {
+			return DBStatus{}, err
+		}
+		defer func() { _ = sdb.Close() }()
+		q = sqlQ{sdb}
+	}
+	calls, err := countCalls(ctx, q)
+	if err != nil {
+		return DBStatus{}, err
+	}
+	jobs, err := countJobs(ctx, q)
+	if err != nil {
+		return DBStatus{}, err
+	}
+	return DBStatus{Calls: calls, Jobs: jobs}, nil
+}
