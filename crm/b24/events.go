@@ -34,11 +34,25 @@ func (c *Client) UnbindEvent(ctx context.Context, event, handler string, offline
 	return c.Call(ctx, "event.unbind", p, nil, Idempotent())
 }
 
+// BindOfflineEvent subscribes the offline queue of connector to event
+// (event.bind EVENT_TYPE=offline AUTH_CONNECTOR=connector). Each connector
+// has a queue of its own, so several readers (one per desktop) each see
+// every event; "" is the app's default queue, the one BindEvent binds.
+func (c *Client) BindOfflineEvent(ctx context.Context, event, connector string) error {
+	p := Params{"event": event, "event_type": "offline"}
+	if connector != "" {
+		p["auth_connector"] = connector
+	}
+	return c.Call(ctx, "event.bind", p, nil)
+}
+
 // Binding is one subscription (event.get).
 type Binding struct {
 	Event   String `json:"event"`
 	Handler String `json:"handler"`
 	Offline Int    `json:"offline"`
+	// Connector is the offline queue's AUTH_CONNECTOR ("" the default one).
+	Connector String `json:"connector_id"`
 }
 
 // Bindings lists the app's subscriptions.
@@ -68,8 +82,18 @@ type OfflineBatch struct {
 // stay reserved under ProcessID until ClearOfflineEvents (after they were
 // handled) or OfflineEventsError.
 func (c *Client) OfflineEvents(ctx context.Context, limit int) (OfflineBatch, error) {
+	return c.OfflineEventsOf(ctx, "", limit)
+}
+
+// OfflineEventsOf is OfflineEvents for the queue of connector (see
+// BindOfflineEvent).
+func (c *Client) OfflineEventsOf(ctx context.Context, connector string, limit int) (OfflineBatch, error) {
+	p := Params{"clear": 0, "limit": limit}
+	if connector != "" {
+		p["auth_connector"] = connector
+	}
 	var out OfflineBatch
-	err := c.Call(ctx, "event.offline.get", Params{"clear": 0, "limit": limit}, &out)
+	err := c.Call(ctx, "event.offline.get", p, &out)
 	return out, err
 }
 

@@ -202,6 +202,19 @@ func (c *Client) AddExternalLine(ctx context.Context, number, name string, crmAu
 	return c.Call(ctx, "telephony.externalline.add", Params{"NUMBER": number, "NAME": name, "CRM_AUTO_CREATE": auto}, nil, Idempotent())
 }
 
+// UpdateExternalLine sets a line's name and CRM_AUTO_CREATE flag.
+func (c *Client) UpdateExternalLine(ctx context.Context, number, name string, crmAutoCreate bool) error {
+	auto := "N"
+	if crmAutoCreate {
+		auto = "Y"
+	}
+	p := Params{"NUMBER": number, "CRM_AUTO_CREATE": auto}
+	if name != "" {
+		p["NAME"] = name
+	}
+	return c.Call(ctx, "telephony.externalline.update", p, nil, Idempotent())
+}
+
 // ExternalLines lists the app's lines.
 func (c *Client) ExternalLines(ctx context.Context) ([]ExternalLine, error) {
 	var raw json.RawMessage
