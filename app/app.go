@@ -1,10 +1,12 @@
 package app
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -41,6 +43,33 @@ type Options struct {
 	// DirectoryFor returns the lists of the portal the saved settings
 	// connect ("Sync employees"); nil means there is no way to reach one.
 	DirectoryFor func(settings.Settings) (Directory, error)
+
+	// Services are the phone and the CRM side; main may also Attach them
+	// after the window exists.
+	Services
+	// OpenURL opens a page in the browser (default: the Fyne app's).
+	OpenURL func(rawURL string) error
+}
+
+// Services are what runs behind the window.
+type Services struct {
+	// Phone is the SIP phone of Account (nil: no account or no password).
+	Phone   PhoneEngine
+	Account settings.SIPAccount
+	// Cards looks callers up for the incoming-call card (nil: no portal).
+	Cards CardSource
+	// Sink takes finished calls for the CRM (nil: they stay in History only).
+	Sink CallSink
+}
+
+// Attach connects the running services to the window. main creates the
+// window first — the GL context must exist before a sound library touches
+// the X display — then starts the phone after Attach, so no registration
+// event is missed.
+func (a *App) Attach(s Services) {
+	a.opts.Services = s
+	a.attachPhone()
+	a.refresh()
 }
 
 // App is the main window and its views.
@@ -55,6 +84,15 @@ type App struct {
 	status   *widget.Label
 	editor   *settingsEditor
 	editWin  fyne.Window
+	card     *cardView
+	call     *callView
+	calls    *callBook
+	regText  string
+	// registered is whether the phone's last registration succeeded.
+	registered bool
+	ctx        context.Context
+	stop       context.CancelFunc
+	wg         sync.WaitGroup
 }
 
 // New builds the main window on fa: Phone, History and Settings tabs over a
@@ -63,10 +101,13 @@ func New(fa fyne.App, opts Options) *App {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &App{fyne: fa, opts: opts}
+	a := &App{fyne: fa, opts: opts, calls: newCallBook()}
+	a.ctx, a.stop = context.WithCancel(context.Background())
 	a.win = fa.NewWindow(Title)
-	a.phone = newPhoneView()
-	a.history = newHistoryView()
+	a.card = newCardView(a.onAnswer, a.onDecline, a.openPage)
+	a.call = newCallView(callActions{mute: a.onMute, hold: a.onHold, hangup: a.onHangup, transfer: a.onTransfer})
+	a.phone = newPhoneView(a.card.root, a.call.root, a.onDial, a.onDTMF)
+	a.history = newHistoryView(a.Window)
 	a.settings = newSettingsView(a)
 	a.status = widget.NewLabel("")
 	a.status.Wrapping = fyne.TextWrapWord
@@ -76,9 +117,26 @@ func New(fa fyne.App, opts Options) *App {
 		container.NewTabItemWithIcon(lang.L("Settings"), theme.SettingsIcon(), container.NewPadded(a.settings.root)),
 	)
 	a.win.SetContent(container.NewBorder(nil, a.status, nil, nil, a.tabs))
-	a.win.Resize(fyne.NewSize(420, 600))
+	a.win.Resize(fyne.NewSize(420, 640))
 	a.refresh()
+	a.attachPhone()
 	return a
+}
+
+// Close stops what the app started (CRM lookups, sync polls, the call
+// timer) and waits for it. main calls it after the window closed.
+func (a *App) Close() {
+	a.stop()
+	a.wg.Wait()
+}
+
+// goAsync runs f on a goroutine the app owns until Close.
+func (a *App) goAsync(f func(ctx context.Context)) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		f(a.ctx)
+	}()
 }
 
 // Window returns the main window.
@@ -89,9 +147,9 @@ func (a *App) ShowAndRun() { a.win.ShowAndRun() }
 
 func (a *App) refresh() {
 	s := a.opts.Settings
-	a.phone.update(s)
+	a.phone.update(s, a.opts.Phone != nil, a.registered)
 	a.settings.update(s, a.opts.LoadErr, a.backupLoads())
-	a.status.SetText(statusLine(s, a.opts.LoadErr))
+	a.status.SetText(statusLine(s, a.opts.LoadErr, a.regText))
 }
 
 func (a *App) backupLoads() bool {
@@ -195,7 +253,7 @@ func (a *App) showError(err error) {
 	if err == nil {
 		return
 	}
-	a.opts.Logger.Error("settings action failed", "err", err)
+	a.opts.Logger.Error("action failed", "err", err)
 	dialog.ShowError(err, a.win)
 }
 

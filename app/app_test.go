@@ -66,7 +66,7 @@ func TestPhone_CallNeedsARegisteredAccount(t *testing.T) {
 
 	a = newTestApp(t, Options{Settings: withAccount()})
 	require.True(t, a.phone.call.Disabled())
-	require.Equal(t, "Not registered: the phone is not connected to the PBX.", a.phone.hint.Text)
+	require.Equal(t, "The phone is not running: check the account's password in Settings.", a.phone.hint.Text)
 	require.Equal(t, "Irina <101@pbx.example.com> (default)", a.settings.accounts.Text)
 }
 

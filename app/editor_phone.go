@@ -59,7 +59,12 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 			e.field(path+".transport", lang.L("Transport"), transport),
 			e.field(path+".expiry_seconds", lang.L("Registration expiry, s"), intEntry(&a.ExpirySeconds, "600")),
 			e.field(path+".dtmf", lang.L("DTMF"), dtmf)),
-		e.field(path+".codecs", lang.L("Codecs in order of preference"), commaList(&a.Codecs, "PCMU, PCMA")),
+		container.NewGridWithColumns(2,
+			e.field(path+".codecs", lang.L("Codecs in order of preference"), commaList(&a.Codecs, "PCMU, PCMA")),
+			e.field(path+".dial_plan", lang.L("Dial plan for Russian numbers"), choice(&a.DialPlan, []option{
+				{string(settings.DialPlanNone), lang.L("as typed")}, {string(settings.DialPlanRuE164), "+7XXXXXXXXXX"},
+				{string(settings.DialPlanRu8), "8XXXXXXXXXX"}, {string(settings.DialPlanRu7), "7XXXXXXXXXX"},
+			}, nil))),
 		e.field(path+".caller_id", lang.L("Caller ID (optional)"), entry(&a.CallerID, "+74951234567")),
 		e.field(path+".id", lang.L("Short ID"), entry(&a.ID, "office")),
 		def,

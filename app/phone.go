@@ -13,7 +13,8 @@ import (
 // keypadKeys are the dial pad's keys, row by row.
 var keypadKeys = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"}
 
-// phoneView is the dialer: a number entry, a keypad and the call button.
+// phoneView is the dialer: a number entry, a keypad and the call button,
+// under the incoming-call card and the active call when there are any.
 type phoneView struct {
 	number *widget.Entry
 	keys   map[string]*widget.Button
@@ -21,10 +22,13 @@ type phoneView struct {
 	call   *widget.Button
 	hint   *widget.Label
 	root   fyne.CanvasObject
+	// inCall makes the keypad send DTMF instead of typing.
+	inCall bool
+	dtmf   func(key string)
 }
 
-func newPhoneView() *phoneView {
-	v := &phoneView{keys: map[string]*widget.Button{}}
+func newPhoneView(card, active fyne.CanvasObject, dial func(number string), dtmf func(key string)) *phoneView {
+	v := &phoneView{keys: map[string]*widget.Button{}, dtmf: dtmf}
 	v.number = widget.NewEntry()
 	v.number.SetPlaceHolder(lang.L("Number or SIP address"))
 	v.erase = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), v.onErase)
@@ -36,13 +40,19 @@ func newPhoneView() *phoneView {
 		v.keys[k] = b
 		pad.Add(b)
 	}
-	v.call = widget.NewButtonWithIcon(lang.L("Call"), phoneIcon, nil)
+	v.call = widget.NewButtonWithIcon(lang.L("Call"), phoneIcon, func() { dial(v.number.Text) })
 	v.call.Importance = widget.SuccessImportance
 	v.hint = widget.NewLabel("")
 	v.hint.Wrapping = fyne.TextWrapWord
 	v.hint.Alignment = fyne.TextAlignCenter
 
+	v.number.OnSubmitted = func(string) {
+		if !v.call.Disabled() {
+			dial(v.number.Text)
+		}
+	}
 	v.root = container.NewVBox(
+		card, active,
 		container.NewBorder(nil, nil, nil, v.erase, v.number),
 		pad,
 		v.call,
@@ -52,6 +62,10 @@ func newPhoneView() *phoneView {
 }
 
 func (v *phoneView) onKey(k string) {
+	if v.inCall && v.dtmf != nil {
+		v.dtmf(k)
+		return
+	}
 	v.setNumber(v.number.Text + k)
 }
 
@@ -69,13 +83,21 @@ func (v *phoneView) setNumber(text string) {
 	v.number.Refresh()
 }
 
-// update shows whether calls can be made with these settings. Until the
-// phone is registered the call button stays off and the hint says why.
-func (v *phoneView) update(s settings.Settings) {
-	v.call.Disable()
-	if _, ok := s.DefaultSIPAccount(); !ok {
+// update shows whether calls can be made: until the phone is registered the
+// call button stays off and the hint says why.
+func (v *phoneView) update(s settings.Settings, hasPhone, registered bool) {
+	switch _, ok := s.DefaultSIPAccount(); {
+	case !ok:
+		v.call.Disable()
 		v.hint.SetText(lang.L("Add a SIP account in Settings to make calls."))
-		return
+	case !hasPhone:
+		v.call.Disable()
+		v.hint.SetText(lang.L("The phone is not running: check the account's password in Settings."))
+	case !registered:
+		v.call.Disable()
+		v.hint.SetText(lang.L("Not registered: the phone is not connected to the PBX."))
+	default:
+		v.call.Enable()
+		v.hint.SetText("")
 	}
-	v.hint.SetText(lang.L("Not registered: the phone is not connected to the PBX."))
 }

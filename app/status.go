@@ -11,8 +11,14 @@ import (
 
 // statusLine is the text of the status bar: registration, CRM, sync and
 // settings state, in that order.
-func statusLine(s settings.Settings, loadErr error) string {
-	parts := []string{sipStatus(s), crmStatus(s), syncStatus(s)}
+// regText, when set, is the phone's own registration state and replaces
+// what the settings alone can say.
+func statusLine(s settings.Settings, loadErr error, regText string) string {
+	sip := sipStatus(s)
+	if regText != "" {
+		sip = regText
+	}
+	parts := []string{sip, crmStatus(s), syncStatus(s)}
 	if loadErr != nil {
 		parts = append(parts, lang.L("Settings: broken file"))
 	} else if n := problemCount(s.Validate()); n > 0 {

@@ -253,7 +253,7 @@ type SIPAccount struct {
 	User string `json:"user"`
 	// AuthUser is the digest user name when it differs from User.
 	AuthUser string `json:"auth_user,omitempty"`
-	// Domain is the SIP domain of the address of record.
+	// Domain is the SIP domain of the address of record, host[:port].
 	Domain string `json:"domain"`
 	// Registrar and Proxy are host[:port]; empty means Domain.
 	Registrar string    `json:"registrar,omitempty"`
@@ -266,8 +266,25 @@ type SIPAccount struct {
 	DTMF   DTMFMode `json:"dtmf"`
 	// CallerID is the number presented on outgoing calls, if any.
 	CallerID string `json:"caller_id,omitempty"`
-	Default  bool   `json:"default"`
+	// DialPlan rewrites dialled numbers for the PBX; empty is DialPlanNone.
+	DialPlan DialPlan `json:"dial_plan,omitempty"`
+	Default  bool     `json:"default"`
 }
+
+// DialPlan is how dialled Russian numbers are written for the PBX.
+type DialPlan string
+
+// Dial plans.
+const (
+	// DialPlanNone sends numbers as typed (punctuation removed).
+	DialPlanNone DialPlan = "none"
+	// DialPlanRuE164 writes Russian numbers as +7XXXXXXXXXX.
+	DialPlanRuE164 DialPlan = "ru-e164"
+	// DialPlanRu8 writes them as 8XXXXXXXXXX.
+	DialPlanRu8 DialPlan = "ru-8"
+	// DialPlanRu7 writes them as 7XXXXXXXXXX.
+	DialPlanRu7 DialPlan = "ru-7"
+)
 
 // SyncMode says where the sync engine runs.
 type SyncMode string

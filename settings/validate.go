@@ -321,7 +321,7 @@ func (s SIP) validate(c *problems) {
 		if strings.TrimSpace(a.User) == "" || strings.ContainsAny(a.User, " @:") {
 			c.add(path+".user", "is required: the SIP user name or extension, without spaces, '@' or ':'")
 		}
-		if !isHost(a.Domain, false) {
+		if !isHost(a.Domain, true) {
 			c.add(path+".domain", "%q is not a SIP domain: use a host name or IP address, like pbx.example.com", a.Domain)
 		}
 		for _, hp := range []struct{ name, v string }{{"registrar", a.Registrar}, {"proxy", a.Proxy}} {
@@ -340,6 +340,11 @@ func (s SIP) validate(c *problems) {
 		validateCodecs(c, path+".codecs", a.Codecs)
 		if a.DTMF != DTMFRFC4733 && a.DTMF != DTMFInfo {
 			c.add(path+".dtmf", "must be \"rfc4733\" or \"info\", not %q", a.DTMF)
+		}
+		switch a.DialPlan {
+		case "", DialPlanNone, DialPlanRuE164, DialPlanRu8, DialPlanRu7:
+		default:
+			c.add(path+".dial_plan", "must be none, ru-e164, ru-8 or ru-7, not %q", a.DialPlan)
 		}
 		if a.CallerID != "" && !isPhoneNumber(a.CallerID) {
 			c.add(path+".caller_id", "%q is not a phone number: use digits, optionally with a leading +", a.CallerID)

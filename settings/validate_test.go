@@ -107,6 +107,7 @@ func TestValidate_Rules(t *testing.T) {
 		{"SIP codec unknown", func(s *Settings) { s.SIP.Accounts[0].Codecs = []string{"PCMU", "G729"} }, "sip.accounts[0].codecs[1]", `unknown codec "G729"`},
 		{"SIP codec twice", func(s *Settings) { s.SIP.Accounts[0].Codecs = []string{"PCMU", "pcmu"} }, "sip.accounts[0].codecs[1]", "listed twice"},
 		{"SIP dtmf", func(s *Settings) { s.SIP.Accounts[0].DTMF = "inband" }, "sip.accounts[0].dtmf", `"rfc4733" or "info"`},
+		{"SIP dial plan", func(s *Settings) { s.SIP.Accounts[0].DialPlan = "us" }, "sip.accounts[0].dial_plan", "ru-e164"},
 		{"SIP caller id", func(s *Settings) { s.SIP.Accounts[0].CallerID = "Irina" }, "sip.accounts[0].caller_id", "not a phone number"},
 		{"SIP id unique", func(s *Settings) { s.SIP.Accounts[1].ID = "office" }, "sip.accounts[1].id", "used twice"},
 		{"SIP one default", func(s *Settings) { s.SIP.Accounts[1].Default = true }, "sip.accounts", "exactly one account must be the default, but 2"},
@@ -151,6 +152,7 @@ func TestValidate_Accepts(t *testing.T) {
 		{"CP7 empty filter matches all", func(s *Settings) { s.CallProcessing.Filters.Incoming = Filter{} }},
 		{"F1 empty defaults mean portal default", func(s *Settings) { s.Pipelines.DefaultIncoming = Stage{} }},
 		{"SIP IPv6 registrar", func(s *Settings) { s.SIP.Accounts[0].Registrar = "[::1]:5060" }},
+		{"SIP domain with a port", func(s *Settings) { s.SIP.Accounts[0].Domain = "127.0.0.1:5070" }},
 		{"no portals, no RS1", func(s *Settings) {
 			s.Portals, s.TelephonyPortal = nil, ""
 			s.Responsibles.DefaultIncoming, s.Responsibles.DefaultOutgoing = 0, 0

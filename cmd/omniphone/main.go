@@ -4,6 +4,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -111,7 +112,7 @@ func runWindow(dir string, stderr io.Writer) int {
 	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	log.Info("omniphone starting", "profile", dir)
-	app.New(fa, app.Options{
+	ui := app.New(fa, app.Options{
 		Dir: d, Settings: s, LoadErr: loadErr, Logger: log, Secrets: secrets,
 		DirectoryFor: func(s settings.Settings) (app.Directory, error) {
 			p, ok := s.TelephonyPortalOrMain()
@@ -124,7 +125,16 @@ func runWindow(dir string, stderr io.Writer) int {
 			}
 			return app.NewBitrixDirectory(c), nil
 		},
-	}).ShowAndRun()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	svc := startServices(ctx, dir, s, secrets, log)
+	defer svc.Close()
+	ui.Attach(svc.forApp())
+	svc.runPhone(ctx, log)
+	ui.ShowAndRun()
+	svc.StopPhone() // calls end, their records go to the sync engine
+	ui.Close()      // waits for those hand-overs
 	log.Info("omniphone stopped")
 	return 0
 }

@@ -1,0 +1,382 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/omniphone/omniphone/crm/lookup"
+	"github.com/omniphone/omniphone/sip"
+)
+
+// callBook tracks the calls the UI knows: the one ringing, the one shown
+// as active, and what the app knows about each beyond SIP (callLink).
+type callBook struct {
+	mu      sync.Mutex
+	ringing callHandle
+	active  callHandle
+	links   map[string]callLink // by sip call ID
+	timer   context.CancelFunc
+}
+
+func newCallBook() *callBook { return &callBook{links: map[string]callLink{}} }
+
+// attachPhone subscribes to the phone's events. Handlers run on the
+// phone's goroutines and hand the work to the UI goroutine with fyne.Do.
+func (a *App) attachPhone() {
+	p := a.opts.Phone
+	if p == nil {
+		return
+	}
+	account := a.opts.Account.User + "@" + a.opts.Account.Domain
+	p.OnRegState(func(ev sip.RegEvent) {
+		fyne.Do(func() {
+			a.regText, a.registered = regText(ev, account), ev.State == sip.RegRegistered
+			if ev.Err != nil {
+				a.opts.Logger.Warn("SIP registration", "state", ev.State.String(), "err", ev.Err)
+			}
+			a.refresh()
+		})
+	})
+	p.OnIncoming(func(c *sip.Call) { fyne.Do(func() { a.onIncoming(c) }) })
+	p.OnCallState(func(ev sip.CallEvent) {
+		if ev.Call == nil {
+			return
+		}
+		if ev.State == sip.CallEnded {
+			// Not through the UI goroutine: a call that ends while the app
+			// shuts down must still reach the sync engine.
+			a.onEnded(ev, ev.Call)
+			return
+		}
+		fyne.Do(func() { a.onCallState(ev, ev.Call) })
+	})
+}
+
+// onIncoming shows the card at once, without taking the keyboard focus,
+// and fills it in as the CRM answers (SPEC §0: ringing never waits for
+// the CRM).
+func (a *App) onIncoming(c callHandle) {
+	info := c.Info()
+	a.calls.mu.Lock()
+	a.calls.ringing = c
+	a.calls.mu.Unlock()
+	if !a.opts.Settings.App.Card.Show {
+		return
+	}
+	a.card.show(buildCardState(info.Remote, info.RemoteName, lookupState{Pending: a.opts.Cards != nil}))
+	if a.opts.Cards == nil {
+		a.card.show(buildCardState(info.Remote, info.RemoteName, lookupState{Err: errors.New(lang.L("no portal connected"))}))
+		return
+	}
+	a.goAsync(func(ctx context.Context) {
+		card, err := a.opts.Cards.Lookup(ctx, info.Remote)
+		if errors.Is(err, lookup.ErrNoNumber) {
+			err = errors.New(lang.L("the caller's number is hidden"))
+		}
+		fyne.Do(func() { a.updateCard(c, info, lookupState{Card: card, Err: err}) })
+		if err != nil {
+			return
+		}
+		full, err := a.opts.Cards.Details(ctx, card)
+		if err == nil {
+			fyne.Do(func() { a.updateCard(c, info, lookupState{Card: full}) })
+		}
+	})
+}
+
+// updateCard shows lookup results if the card is still about that call.
+func (a *App) updateCard(c callHandle, info sip.Info, l lookupState) {
+	a.calls.mu.Lock()
+	same := a.calls.ringing == c || a.calls.active == c
+	a.calls.mu.Unlock()
+	if same && a.card.root.Visible() {
+		a.card.show(buildCardState(info.Remote, info.RemoteName, l))
+	}
+}
+
+func (a *App) onAnswer() {
+	a.calls.mu.Lock()
+	c := a.calls.ringing
+	a.calls.mu.Unlock()
+	if c == nil {
+		return
+	}
+	if err := c.Answer(); err != nil {
+		a.showError(fmt.Errorf("answer: %w", err))
+		return
+	}
+	if a.opts.Settings.App.Card.OpenEntityOnAnswer && a.card.openURL != "" {
+		a.openPage(a.card.openURL)
+	}
+	if a.opts.Settings.App.Card.HideOnAnswer {
+		a.card.hide()
+	}
+}
+
+func (a *App) onDecline() {
+	a.calls.mu.Lock()
+	c := a.calls.ringing
+	a.calls.mu.Unlock()
+	if c == nil {
+		return
+	}
+	if err := c.Reject(603); err != nil {
+		a.showError(fmt.Errorf("decline: %w", err))
+	}
+}
+
+func (a *App) onDial(number string) {
+	if a.opts.Phone == nil || strings.TrimSpace(number) == "" {
+		return
+	}
+	c, err := a.opts.Phone.Dial(number)
+	if err != nil {
+		a.showError(fmt.Errorf("call %s: %w", number, err))
+		return
+	}
+	a.showCall(c)
+}
+
+// onCallState follows a call through ringing, answer, hold and its end.
+func (a *App) onCallState(ev sip.CallEvent, c callHandle) {
+	if c == nil {
+		return
+	}
+	switch ev.State {
+	case sip.CallActive, sip.CallHeld, sip.CallRinging, sip.CallDialing:
+		a.calls.mu.Lock()
+		if a.calls.ringing == c && ev.State == sip.CallActive {
+			a.calls.ringing = nil
+		}
+		a.calls.mu.Unlock()
+		a.showCall(c)
+	case sip.CallEnded:
+		a.onEnded(ev, c)
+	}
+}
+
+// showCall makes c the call on screen and keeps its talk time running.
+func (a *App) showCall(c callHandle) {
+	a.calls.mu.Lock()
+	a.calls.active = c
+	if a.calls.timer == nil {
+		ctx, cancel := context.WithCancel(a.ctx)
+		a.calls.timer = cancel
+		a.goAsync(func(context.Context) { a.tick(ctx) })
+	}
+	a.calls.mu.Unlock()
+	a.phone.inCall = true
+	a.renderCall(c)
+}
+
+func (a *App) tick(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			fyne.Do(func() {
+				a.calls.mu.Lock()
+				c := a.calls.active
+				a.calls.mu.Unlock()
+				if c != nil {
+					a.renderCall(c)
+				}
+			})
+		}
+	}
+}
+
+func (a *App) renderCall(c callHandle) {
+	info := c.Info()
+	s := callShown{Peer: lookup.Format(lookup.Normalize(info.Remote)), Muted: c.Muted(), Held: info.State == sip.CallHeld}
+	if info.RemoteName != "" {
+		s.Peer = info.RemoteName + " · " + s.Peer
+	}
+	switch info.State {
+	case sip.CallActive, sip.CallHeld:
+		s.Active = true
+		s.Talk = time.Since(info.Answered)
+		s.State = lang.L("Talking")
+		if s.Held {
+			s.State = lang.L("On hold")
+		}
+	case sip.CallIncoming:
+		s.State = lang.L("Incoming call")
+	default:
+		s.State = lang.L("Calling…")
+	}
+	a.call.show(s)
+}
+
+// onEnded records a finished call, hands it to the sync engine and clears
+// the screen. It may run on any goroutine.
+func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
+	info := c.Info()
+	a.calls.mu.Lock()
+	if a.calls.ringing == c {
+		a.calls.ringing = nil
+	}
+	wasActive := a.calls.active == c
+	if wasActive {
+		a.calls.active = nil
+		if a.calls.timer != nil {
+			a.calls.timer()
+			a.calls.timer = nil
+		}
+	}
+	link := a.calls.links[info.ID]
+	delete(a.calls.links, info.ID)
+	a.calls.mu.Unlock()
+
+	rec := callRecord(info, ev, a.opts.Account, link)
+	entry := historyEntry{Record: rec, State: "not sent"}
+	if a.opts.Sink == nil {
+		entry.Reason = lang.L("no sync engine")
+	}
+	fyne.Do(func() {
+		if wasActive {
+			a.call.root.Hide()
+			a.phone.inCall = false
+		}
+		a.card.hide()
+		a.history.add(entry)
+	})
+	if a.opts.Sink != nil {
+		a.submit(rec.ID, rec)
+	}
+}
+
+// submitTimeout bounds handing one record to the sync engine; it is a
+// local write (or one request in team mode).
+const submitTimeout = 15 * time.Second
+
+// submit sends the record and follows its sync state until it is done or
+// failed (SPEC §11: the same id again changes nothing, so a retry is safe).
+func (a *App) submit(id string, rec any) {
+	data, err := json.Marshal(rec)
+	if err != nil {
+		a.history.update(id, "not sent", err.Error(), nil)
+		return
+	}
+	a.goAsync(func(ctx context.Context) {
+		// Closing the app must not lose a call that just ended: the hand-over
+		// outlives the app's context; Close waits for it.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), submitTimeout)
+		st, _, err := a.opts.Sink.Submit(sctx, data)
+		cancel()
+		if err != nil {
+			a.opts.Logger.Error("call not handed to the sync engine", "call", id, "err", err)
+			fyne.Do(func() { a.history.update(id, "not sent", err.Error(), nil) })
+			return
+		}
+		fyne.Do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
+		for wait := time.Second; st.State == "queued"; wait = min(2*wait, 30*time.Second) {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(wait):
+			}
+			next, err := a.opts.Sink.Status(ctx, id)
+			if err != nil || next == nil {
+				continue
+			}
+			st = *next
+			fyne.Do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
+		}
+	})
+}
+
+func (a *App) activeCall() callHandle {
+	a.calls.mu.Lock()
+	defer a.calls.mu.Unlock()
+	return a.calls.active
+}
+
+func (a *App) onMute() {
+	if c := a.activeCall(); c != nil {
+		c.SetMuted(!c.Muted())
+		a.renderCall(c)
+	}
+}
+
+func (a *App) onHold() {
+	c := a.activeCall()
+	if c == nil {
+		return
+	}
+	held := c.Info().State == sip.CallHeld
+	a.goAsync(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		var err error
+		if held {
+			err = c.Resume(ctx)
+		} else {
+			err = c.Hold(ctx)
+		}
+		if err != nil {
+			fyne.Do(func() { a.showError(fmt.Errorf("hold: %w", err)) })
+		}
+	})
+}
+
+func (a *App) onHangup() {
+	if c := a.activeCall(); c != nil {
+		if err := c.Hangup(); err != nil {
+			a.showError(fmt.Errorf("hang up: %w", err))
+		}
+	}
+}
+
+func (a *App) onTransfer(target string) {
+	c := a.activeCall()
+	if c == nil || strings.TrimSpace(target) == "" {
+		return
+	}
+	a.goAsync(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := c.Transfer(ctx, strings.TrimSpace(target)); err != nil {
+			fyne.Do(func() { a.showError(fmt.Errorf("transfer to %s: %w", target, err)) })
+		}
+	})
+}
+
+func (a *App) onDTMF(key string) {
+	if c := a.activeCall(); c != nil {
+		if err := c.SendDTMF(key); err != nil {
+			a.showError(fmt.Errorf("send %s: %w", key, err))
+		}
+	}
+}
+
+// openPage opens a CRM page in the browser.
+func (a *App) openPage(raw string) {
+	open := a.opts.OpenURL
+	if open == nil {
+		open = func(s string) error {
+			u, err := url.Parse(s)
+			if err != nil {
+				return err
+			}
+			return a.fyne.OpenURL(u)
+		}
+	}
+	if err := open(raw); err != nil {
+		a.opts.Logger.Error("cannot open the page", "url", raw, "err", err)
+		dialog.ShowError(fmt.Errorf("%s: %w", lang.L("The page could not be opened"), err), a.win)
+	}
+}

@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/omniphone/omniphone/app"
+	"github.com/omniphone/omniphone/crm/b24"
+	"github.com/omniphone/omniphone/crm/lookup"
+	crmsync "github.com/omniphone/omniphone/crm/sync"
+	"github.com/omniphone/omniphone/settings"
+	"github.com/omniphone/omniphone/sip"
+	"github.com/omniphone/omniphone/sip/audio"
+)
+
+// services are what runs behind the window; Close stops them in order.
+type services struct {
+	phone   *sip.Phone
+	account settings.SIPAccount
+	sound   *audio.Device
+	engine  *crmsync.Engine
+	cards   *lookup.Lookup
+	stops   []func()
+	// stopPhone hangs up and unregisters (idempotent).
+	stopPhone func()
+}
+
+// StopPhone ends the calls and the registration first, so that their call
+// records still reach the window's hand-over to the sync engine.
+func (s *services) StopPhone() {
+	if s.stopPhone != nil {
+		s.stopPhone()
+	}
+}
+
+func (s *services) Close() {
+	for i := len(s.stops) - 1; i >= 0; i-- {
+		s.stops[i]()
+	}
+}
+
+// startServices prepares the phone, and starts the embedded sync engine
+// and the caller lookup, for the settings. The phone registers only when
+// runPhone is called, after the window attached its handlers. Each part that
+// cannot start is logged and left out; the window says what is missing.
+func startServices(ctx context.Context, dir string, s settings.Settings, secrets settings.SecretStore, log *slog.Logger) *services {
+	svc := &services{}
+	if err := svc.startPhone(ctx, dir, s, secrets, log); err != nil {
+		log.Error("phone not started", "err", err)
+	}
+	if p, ok := s.TelephonyPortalOrMain(); ok {
+		client, err := b24.ForPortal(p, secrets, b24.Options{Logger: log})
+		if err != nil {
+			log.Error("portal not connected", "portal", p.Name, "err", err)
+		} else if svc.cards, err = lookup.New(lookup.Options{Client: client, Portal: p.Domain}); err == nil {
+			go func() {
+				wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				if err := svc.cards.Warm(wctx); err != nil {
+					log.Warn("employee names for the call card not loaded", "err", err)
+				}
+			}()
+		}
+	}
+	if s.Sync.Mode == settings.SyncEmbedded {
+		if err := svc.startEngine(ctx, dir, s, secrets, log); err != nil {
+			log.Error("sync engine not started", "err", err)
+		}
+	}
+	return svc
+}
+
+func (svc *services) startPhone(ctx context.Context, dir string, s settings.Settings, secrets settings.SecretStore, log *slog.Logger) error {
+	acc, ok := s.DefaultSIPAccount()
+	if !ok {
+		return nil
+	}
+	svc.account = acc
+	password, err := secrets.Get(settings.SIPPassword(acc.ID))
+	if err != nil && !errors.Is(err, settings.ErrSecretNotFound) {
+		return fmt.Errorf("password of %s: %w", acc.ID, err)
+	}
+	cfg := sip.Config{Account: sipAccount(acc, password), UserAgent: "Omniphone"}
+	if s.Recordings.Send {
+		cfg.RecordDir = filepath.Join(dir, "recordings")
+		if err := os.MkdirAll(cfg.RecordDir, 0o700); err != nil {
+			return fmt.Errorf("recordings folder: %w", err)
+		}
+	}
+	sound, err := audio.Open(audio.Config{Input: s.App.InputDevice, Output: s.App.OutputDevice})
+	if err != nil {
+		// Signalling still works; the status line and the log say why there is no sound.
+		log.Error("sound device not opened; calls will be silent", "err", err)
+		if sound, err = audio.Open(audio.Config{Backend: audio.BackendNull}); err != nil {
+			return fmt.Errorf("audio: %w", err)
+		}
+	}
+	svc.sound = sound
+	svc.stops = append(svc.stops, func() { _ = sound.Close() })
+	p, err := sip.New(cfg, sip.WithLogger(log), sip.WithAudioDevice(sound))
+	if err != nil {
+		return fmt.Errorf("account %s: %w", acc.ID, err)
+	}
+	svc.phone = p
+	svc.stops = append(svc.stops, func() { _ = p.Close() })
+	return nil
+}
+
+// runPhone registers the phone and keeps it registered until ctx ends or
+// Close; it returns at once.
+func (svc *services) runPhone(ctx context.Context, log *slog.Logger) {
+	if svc.phone == nil {
+		return
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := svc.phone.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("phone stopped", "err", err)
+		}
+	}()
+	var once sync.Once
+	svc.stopPhone = func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(5 * time.Second): // unregistering must not hold the app open
+			}
+		})
+	}
+	svc.stops = append(svc.stops, svc.stopPhone)
+}
+
+func (svc *services) startEngine(ctx context.Context, dir string, s settings.Settings, secrets settings.SecretStore, log *slog.Logger) error {
+	db, err := crmsync.ParseDatabase("sqlite:" + filepath.Join(dir, "sync.db"))
+	if err != nil {
+		return err
+	}
+	e, err := crmsync.New(ctx, crmsync.Options{DB: db, Settings: s, Secrets: secrets, Migrate: true, Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := e.Start(ctx); err != nil {
+		_ = e.Close()
+		return err
+	}
+	svc.engine = e
+	svc.stops = append(svc.stops, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = e.Stop(sctx)
+		_ = e.Close()
+	})
+	return nil
+}
+
+// forApp is what the window needs of the services (nil interfaces for
+// what did not start).
+func (svc *services) forApp() app.Services {
+	out := app.Services{Account: svc.account}
+	if svc.phone != nil {
+		out.Phone = svc.phone
+	}
+	if svc.cards != nil {
+		out.Cards = svc.cards
+	}
+	if svc.engine != nil {
+		out.Sink = svc.engine
+	}
+	return out
+}
+
+// sipAccount translates the settings' account for the phone.
+func sipAccount(a settings.SIPAccount, password string) sip.Account {
+	out := sip.Account{
+		User: a.User, AuthUser: a.AuthUser, Password: password, Domain: a.Domain,
+		Registrar: a.Registrar, Proxy: a.Proxy, Transport: sip.Transport(a.Transport),
+		Expiry: time.Duration(a.ExpirySeconds) * time.Second, Codecs: a.Codecs,
+		DTMF: sip.DTMFMode(a.DTMF), DisplayName: a.DisplayName, CallerID: a.CallerID,
+	}
+	switch a.DialPlan {
+	case settings.DialPlanRuE164:
+		out.DialPlan = sip.DialPlanRussiaE164
+	case settings.DialPlanRu8:
+		out.DialPlan = sip.DialPlanRussia8
+	case settings.DialPlanRu7:
+		out.DialPlan = sip.DialPlanRussia7
+	}
+	return out
+}
