@@ -148,7 +148,7 @@ func (o *OAuth) refreshFrom(ctx context.Context, c *Client, stale string) error 
 	if cur.AccessToken != stale {
 		return nil
 	}
-	next, err := o.grant(ctx, c.http, url.Values{
+	next, err := o.grant(ctx, c.http, tokenURLFor(o.TokenURL, cur.ServerEndpoint), url.Values{
 		"grant_type":    {"refresh_token"},
 		"refresh_token": {cur.RefreshToken},
 	})
@@ -162,7 +162,7 @@ func (o *OAuth) refreshFrom(ctx context.Context, c *Client, stale string) error 
 // Exchange trades an authorization code (the installation flow) for the
 // first token pair and stores it.
 func (o *OAuth) Exchange(ctx context.Context, hc *http.Client, code string) (Token, error) {
-	t, err := o.grant(ctx, hc, url.Values{"grant_type": {"authorization_code"}, "code": {code}})
+	t, err := o.grant(ctx, hc, tokenURLFor(o.TokenURL, ""), url.Values{"grant_type": {"authorization_code"}, "code": {code}})
 	if err != nil {
 		return Token{}, err
 	}
@@ -198,11 +198,22 @@ type tokenAnswer struct {
 	Description    string `json:"error_description"`
 }
 
-func (o *OAuth) grant(ctx context.Context, hc *http.Client, form url.Values) (Token, error) {
-	tokenURL := o.TokenURL
-	if tokenURL == "" {
-		tokenURL = DefaultTokenURL
+// tokenURLFor is where tokens are refreshed: the configured URL, else the
+// OAuth server the last token named (server_endpoint, e.g.
+// https://oauth.bitrix.info/rest/ — regional portals use another one),
+// else Bitrix24's default.
+func tokenURLFor(configured, serverEndpoint string) string {
+	if configured != "" {
+		return configured
 	}
+	if u, err := url.Parse(serverEndpoint); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
+		u.Path, u.RawQuery = "/oauth/token/", ""
+		return u.String()
+	}
+	return DefaultTokenURL
+}
+
+func (o *OAuth) grant(ctx context.Context, hc *http.Client, tokenURL string, form url.Values) (Token, error) {
 	form.Set("client_id", o.ClientID)
 	form.Set("client_secret", o.ClientSecret)
 	u, err := url.Parse(tokenURL)

@@ -220,3 +220,25 @@ func TestForPortal_WebhookFromSettingsAndSecrets(t *testing.T) {
 	_, err = ForPortal(p, secrets, Options{})
 	require.ErrorIs(t, err, settings.ErrSecretNotFound)
 }
+
+// TestRef2_2_RefreshGoesToTheServerTheTokenNamed: with no TokenURL set, a
+// refresh goes to the OAuth server of the token's server_endpoint
+// (regional portals use their own), never to a guessed host.
+func TestRef2_2_RefreshGoesToTheServerTheTokenNamed(t *testing.T) {
+	require.Equal(t, "https://oauth.bitrix.info/oauth/token/", tokenURLFor("", "https://oauth.bitrix.info/rest/"))
+	require.Equal(t, "https://oauth.bitrix24.tech/oauth/token/", tokenURLFor("", "https://oauth.bitrix24.tech/rest/"))
+	require.Equal(t, DefaultTokenURL, tokenURLFor("", ""))
+	require.Equal(t, "https://x/t", tokenURLFor("https://x/t", "https://oauth.bitrix.info/rest/"))
+
+	store := &memStore{}
+	b := setup(t, b24sim.Options{}, func(srv *httptest.Server, sim *b24sim.Server) Auth {
+		access, refresh, err := sim.IssueToken(1)
+		require.NoError(t, err)
+		store.tok = Token{AccessToken: access, RefreshToken: refresh, ServerEndpoint: srv.URL + "/oauth/rest/"}
+		return &OAuth{ClientID: clientID, ClientSecret: clientSecret, Store: store}
+	})
+	b.sim.SetFaults(b24sim.FaultConfig{ExpireTokens: true})
+	_, err := b.client.CRMMode(context.Background())
+	require.NoError(t, err)
+	require.Len(t, store.saves, 1, "refreshed at the simulator's own token endpoint")
+}
