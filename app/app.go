@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -91,6 +92,7 @@ type App struct {
 	// registered is whether the phone's last registration succeeded.
 	registered bool
 	ctx        context.Context
+	uiGone     atomic.Bool
 	stop       context.CancelFunc
 	wg         sync.WaitGroup
 }
@@ -107,6 +109,8 @@ func New(fa fyne.App, opts Options) *App {
 	a.card = newCardView(a.onAnswer, a.onDecline, a.openPage)
 	a.call = newCallView(callActions{mute: a.onMute, hold: a.onHold, hangup: a.onHangup, transfer: a.onTransfer})
 	a.phone = newPhoneView(a.card.root, a.call.root, a.onDial, a.onDTMF)
+	a.card.relayout = a.phone.root.Refresh
+	a.call.relayout = a.phone.root.Refresh
 	a.history = newHistoryView(a.Window)
 	a.settings = newSettingsView(a)
 	a.status = widget.NewLabel("")
@@ -143,7 +147,18 @@ func (a *App) goAsync(f func(ctx context.Context)) {
 func (a *App) Window() fyne.Window { return a.win }
 
 // ShowAndRun shows the window and runs the event loop until the app quits.
-func (a *App) ShowAndRun() { a.win.ShowAndRun() }
+// From then on events only reach the sync engine, not the gone window.
+func (a *App) ShowAndRun() {
+	a.win.ShowAndRun()
+	a.uiGone.Store(true)
+}
+
+// do runs f on the UI goroutine while the window exists.
+func (a *App) do(f func()) {
+	if !a.uiGone.Load() {
+		fyne.Do(f)
+	}
+}
 
 func (a *App) refresh() {
 	s := a.opts.Settings

@@ -24,6 +24,8 @@ type callView struct {
 	transfer *widget.Entry
 	xfer     *widget.Button
 	root     *widget.Card
+	// relayout: see cardView.relayout.
+	relayout func()
 }
 
 type callActions struct {
@@ -94,7 +96,21 @@ func (v *callView) show(s callShown) {
 		v.hold.SetText(lang.L("Hold"))
 		v.hold.SetIcon(theme.MediaPauseIcon())
 	}
-	v.root.Show()
+	if !v.root.Visible() {
+		v.root.Show()
+		v.layout()
+	}
+}
+
+func (v *callView) hide() {
+	v.root.Hide()
+	v.layout()
+}
+
+func (v *callView) layout() {
+	if v.relayout != nil {
+		v.relayout()
+	}
 }
 
 // clock formats a duration as m:ss or h:mm:ss.

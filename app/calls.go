@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 
@@ -26,6 +25,8 @@ type callBook struct {
 	active  callHandle
 	links   map[string]callLink // by sip call ID
 	timer   context.CancelFunc
+	// callback dials the client of a callback request the operator accepts.
+	callback func()
 }
 
 func newCallBook() *callBook { return &callBook{links: map[string]callLink{}} }
@@ -39,7 +40,7 @@ func (a *App) attachPhone() {
 	}
 	account := a.opts.Account.User + "@" + a.opts.Account.Domain
 	p.OnRegState(func(ev sip.RegEvent) {
-		fyne.Do(func() {
+		a.do(func() {
 			a.regText, a.registered = regText(ev, account), ev.State == sip.RegRegistered
 			if ev.Err != nil {
 				a.opts.Logger.Warn("SIP registration", "state", ev.State.String(), "err", ev.Err)
@@ -47,7 +48,7 @@ func (a *App) attachPhone() {
 			a.refresh()
 		})
 	})
-	p.OnIncoming(func(c *sip.Call) { fyne.Do(func() { a.onIncoming(c) }) })
+	p.OnIncoming(func(c *sip.Call) { a.do(func() { a.onIncoming(c) }) })
 	p.OnCallState(func(ev sip.CallEvent) {
 		if ev.Call == nil {
 			return
@@ -58,7 +59,7 @@ func (a *App) attachPhone() {
 			a.onEnded(ev, ev.Call)
 			return
 		}
-		fyne.Do(func() { a.onCallState(ev, ev.Call) })
+		a.do(func() { a.onCallState(ev, ev.Call) })
 	})
 }
 
@@ -83,13 +84,13 @@ func (a *App) onIncoming(c callHandle) {
 		if errors.Is(err, lookup.ErrNoNumber) {
 			err = errors.New(lang.L("the caller's number is hidden"))
 		}
-		fyne.Do(func() { a.updateCard(c, info, lookupState{Card: card, Err: err}) })
+		a.do(func() { a.updateCard(c, info, lookupState{Card: card, Err: err}) })
 		if err != nil {
 			return
 		}
 		full, err := a.opts.Cards.Details(ctx, card)
 		if err == nil {
-			fyne.Do(func() { a.updateCard(c, info, lookupState{Card: full}) })
+			a.do(func() { a.updateCard(c, info, lookupState{Card: full}) })
 		}
 	})
 }
@@ -106,8 +107,13 @@ func (a *App) updateCard(c callHandle, info sip.Info, l lookupState) {
 
 func (a *App) onAnswer() {
 	a.calls.mu.Lock()
-	c := a.calls.ringing
+	c, callback := a.calls.ringing, a.calls.callback
+	a.calls.callback = nil
 	a.calls.mu.Unlock()
+	if c == nil && callback != nil {
+		callback()
+		return
+	}
 	if c == nil {
 		return
 	}
@@ -125,8 +131,13 @@ func (a *App) onAnswer() {
 
 func (a *App) onDecline() {
 	a.calls.mu.Lock()
-	c := a.calls.ringing
+	c, callback := a.calls.ringing, a.calls.callback
+	a.calls.callback = nil
 	a.calls.mu.Unlock()
+	if c == nil && callback != nil {
+		a.card.hide()
+		return
+	}
 	if c == nil {
 		return
 	}
@@ -139,12 +150,10 @@ func (a *App) onDial(number string) {
 	if a.opts.Phone == nil || strings.TrimSpace(number) == "" {
 		return
 	}
-	c, err := a.opts.Phone.Dial(number)
-	if err != nil {
-		a.showError(fmt.Errorf("call %s: %w", number, err))
-		return
+	a.opts.Logger.Info("dialling", "number", number)
+	if err := a.dialLinked(number, callLink{}); err != nil {
+		a.showError(err)
 	}
-	a.showCall(c)
 }
 
 // onCallState follows a call through ringing, answer, hold and its end.
@@ -187,7 +196,7 @@ func (a *App) tick(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			fyne.Do(func() {
+			a.do(func() {
 				a.calls.mu.Lock()
 				c := a.calls.active
 				a.calls.mu.Unlock()
@@ -246,9 +255,9 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 	if a.opts.Sink == nil {
 		entry.Reason = lang.L("no sync engine")
 	}
-	fyne.Do(func() {
+	a.do(func() {
 		if wasActive {
-			a.call.root.Hide()
+			a.call.hide()
 			a.phone.inCall = false
 		}
 		a.card.hide()
@@ -279,10 +288,10 @@ func (a *App) submit(id string, rec any) {
 		cancel()
 		if err != nil {
 			a.opts.Logger.Error("call not handed to the sync engine", "call", id, "err", err)
-			fyne.Do(func() { a.history.update(id, "not sent", err.Error(), nil) })
+			a.do(func() { a.history.update(id, "not sent", err.Error(), nil) })
 			return
 		}
-		fyne.Do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
+		a.do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
 		for wait := time.Second; st.State == "queued"; wait = min(2*wait, 30*time.Second) {
 			select {
 			case <-ctx.Done():
@@ -294,7 +303,7 @@ func (a *App) submit(id string, rec any) {
 				continue
 			}
 			st = *next
-			fyne.Do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
+			a.do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
 		}
 	})
 }
@@ -328,7 +337,7 @@ func (a *App) onHold() {
 			err = c.Hold(ctx)
 		}
 		if err != nil {
-			fyne.Do(func() { a.showError(fmt.Errorf("hold: %w", err)) })
+			a.do(func() { a.showError(fmt.Errorf("hold: %w", err)) })
 		}
 	})
 }
@@ -350,7 +359,7 @@ func (a *App) onTransfer(target string) {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		if err := c.Transfer(ctx, strings.TrimSpace(target)); err != nil {
-			fyne.Do(func() { a.showError(fmt.Errorf("transfer to %s: %w", target, err)) })
+			a.do(func() { a.showError(fmt.Errorf("transfer to %s: %w", target, err)) })
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/omniphone/omniphone/crm"
+	"github.com/omniphone/omniphone/crm/events"
 	"github.com/omniphone/omniphone/crm/lookup"
 	"github.com/omniphone/omniphone/crm/rules"
 	crmsync "github.com/omniphone/omniphone/crm/sync"
@@ -117,7 +119,7 @@ func TestCard_ShownAtOnceFilledWhenTheCRMAnswers(t *testing.T) {
 	require.Equal(t, "+7 999 123-45-67", a.card.title.Text)
 	close(cards.release)
 	eventually(t, func() bool { return a.card.title.Text == "Сергей Иванов" }, "the CRM data fills the card")
-	require.Contains(t, labelsIn(a.card.root), "Lead: Павел", "several matches are all listed")
+	eventually(t, func() bool { return slices.Contains(labelsIn(a.card.root), "Lead: Павел") }, "several matches are all listed")
 }
 
 func TestCard_FailingCRMSaysSoAndAnswerStillWorks(t *testing.T) {
@@ -222,4 +224,35 @@ func TestPhone_CallButtonFollowsRegistration(t *testing.T) {
 	test.Type(a.phone.number, "89991234567")
 	test.Tap(a.phone.call)
 	require.Equal(t, []string{"89991234567"}, p.dialed)
+}
+
+func TestCB1_CallbackRingsTheOperatorFirst(t *testing.T) {
+	p := &fakePhone{}
+	s := withAccount()
+	a := New(test.NewTempApp(t), Options{Dir: settings.Dir{Path: t.TempDir()}, Settings: s})
+	a.Attach(Services{Account: s.SIP.Accounts[0], Phone: p})
+	t.Cleanup(a.Close)
+	p.reg(sip.RegEvent{State: sip.RegRegistered})
+	require.NoError(t, a.Dial(context.Background(), events.DialRequest{Kind: events.KindCallback, Number: "+79991234567",
+		RingFirst: true, Text: "Перезвоните по поводу доставки"}))
+	require.True(t, a.card.root.Visible())
+	require.Equal(t, "Callback request: +7 999 123-45-67", a.card.title.Text)
+	require.Equal(t, "Перезвоните по поводу доставки", a.card.status.Text)
+	require.Empty(t, p.dialed, "nothing is dialled before the operator accepts")
+	test.Tap(a.card.answer)
+	require.Equal(t, []string{"+79991234567"}, p.dialed)
+}
+
+func TestC4_ClickNeedsARegisteredPhone(t *testing.T) {
+	p := &fakePhone{}
+	s := withAccount()
+	a := New(test.NewTempApp(t), Options{Dir: settings.Dir{Path: t.TempDir()}, Settings: s})
+	a.Attach(Services{Account: s.SIP.Accounts[0], Phone: p})
+	t.Cleanup(a.Close)
+	err := a.Dial(context.Background(), events.DialRequest{Kind: events.KindClickToCall, Number: "+79991234567", CallID: "externalCall.1"})
+	require.ErrorIs(t, err, errNoPhone, "the router marks the offline event failed rather than losing it")
+	p.reg(sip.RegEvent{State: sip.RegRegistered})
+	err = a.Dial(context.Background(), events.DialRequest{Kind: events.KindClickToCall, Number: "+79991234567", CallID: "externalCall.1"})
+	require.ErrorContains(t, err, "no route in this test")
+	require.Equal(t, []string{"+79991234567"}, p.dialed)
 }

@@ -22,6 +22,10 @@ type cardView struct {
 	openURL string
 	openFn  func(rawURL string)
 	root    *widget.Card
+	// relayout re-lays the phone tab out when the card appears or goes:
+	// a container does not resize for a child's Show/Hide by itself, so
+	// without it a card shown with no user input would stay zero-sized.
+	relayout func()
 }
 
 // newCardView builds the card; onOpen opens an entity's page (the app logs
@@ -70,6 +74,9 @@ func (v *cardView) show(st cardState) {
 			v.lines.Add(d)
 		}
 	}
+	v.answer.Hidden, v.decline.Hidden = st.Outgoing, st.Outgoing
+	v.answer.Refresh()
+	v.decline.Refresh()
 	v.openURL = st.OpenURL
 	if st.OpenURL == "" {
 		v.open.Disable()
@@ -77,9 +84,19 @@ func (v *cardView) show(st cardState) {
 		v.open.Enable()
 	}
 	v.root.Show()
+	v.layout()
 }
 
-func (v *cardView) hide() { v.root.Hide() }
+func (v *cardView) hide() {
+	v.root.Hide()
+	v.layout()
+}
+
+func (v *cardView) layout() {
+	if v.relayout != nil {
+		v.relayout()
+	}
+}
 
 func (v *cardView) onOpen() {
 	if v.openURL != "" && v.openFn != nil {

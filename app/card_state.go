@@ -13,13 +13,14 @@ import (
 // cardState is what the incoming-call card shows, derived from the call
 // and whatever the CRM lookup has returned so far. It holds no widgets.
 type cardState struct {
-	Title    string // the caller: CRM name when known, else the number
-	Number   string // the formatted number
-	Status   string // "Looking up…", "Not in the CRM", "CRM unavailable: …"
-	Lines    []cardLine
-	OpenURL  string // the entity "Open in Bitrix24" opens
-	Warning  bool   // the status is a failure
-	Callback bool
+	Title   string // the caller: CRM name when known, else the number
+	Number  string // the formatted number
+	Status  string // "Looking up…", "Not in the CRM", "CRM unavailable: …"
+	Lines   []cardLine
+	OpenURL string // the entity "Open in Bitrix24" opens
+	Warning bool   // the status is a failure
+	// Outgoing cards (click-to-call) have nothing to answer or decline.
+	Outgoing bool
 }
 
 // cardLine is one CRM match on the card.

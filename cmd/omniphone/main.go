@@ -132,6 +132,7 @@ func runWindow(dir string, stderr io.Writer) int {
 	defer svc.Close()
 	ui.Attach(svc.forApp())
 	svc.runPhone(ctx, log)
+	svc.startClickToCall(ctx, s, secrets, ui, log)
 	ui.ShowAndRun()
 	svc.StopPhone() // calls end, their records go to the sync engine
 	ui.Close()      // waits for those hand-overs

@@ -12,6 +12,7 @@ import (
 
 	"github.com/omniphone/omniphone/app"
 	"github.com/omniphone/omniphone/crm/b24"
+	"github.com/omniphone/omniphone/crm/events"
 	"github.com/omniphone/omniphone/crm/lookup"
 	crmsync "github.com/omniphone/omniphone/crm/sync"
 	"github.com/omniphone/omniphone/settings"
@@ -160,6 +161,69 @@ func (svc *services) startEngine(ctx context.Context, dir string, s settings.Set
 		_ = e.Close()
 	})
 	return nil
+}
+
+// startClickToCall installs click-to-call and callback for this desktop and
+// polls the portal's offline queue (a desktop is not reachable from the
+// portal), handing the calls to target. Events need an OAuth application
+// with an administrator's token; with a webhook it says so and does
+// nothing.
+func (svc *services) startClickToCall(ctx context.Context, s settings.Settings, secrets settings.SecretStore, target events.Target, log *slog.Logger) {
+	p, ok := s.TelephonyPortalOrMain()
+	if !ok || svc.phone == nil || (!s.ClickToCall.Enabled && !s.Callback.Enabled) {
+		return
+	}
+	if p.Auth.Kind != settings.AuthOAuth {
+		log.Warn("click-to-call and callback need the portal connected as an OAuth application; an incoming webhook cannot receive events", "portal", p.Name)
+		return
+	}
+	client, err := b24.ForPortal(p, secrets, b24.Options{Logger: log})
+	if err != nil {
+		log.Error("click-to-call not started", "err", err)
+		return
+	}
+	current := s
+	plan := sipAccount(svc.account, "").DialPlan
+	router, err := events.NewRouter(events.RouterOptions{
+		Settings:  func() settings.Settings { return current },
+		Directory: events.NewPortalDirectory(client, events.DirectoryOptions{}),
+		Target:    target,
+		Filter:    events.UserFilter{Extensions: []string{svc.account.User}, Unmapped: true},
+		Normalize: func(n string) (string, error) { return sip.NormalizeNumber(n, plan) },
+		Logger:    log,
+	})
+	if err != nil {
+		log.Error("click-to-call not started", "err", err)
+		return
+	}
+	// An idle desktop polls every 3 s at most: a click waits ≤ 3 s, at
+	// 0.33 requests/s — a sixth of the portal's 2/s budget. (A call centre
+	// uses omnisync's online handler instead; polling does not scale.)
+	poller, err := events.NewPoller(events.PollerOptions{Queue: client, Dispatcher: router, Domain: p.Domain, Logger: log,
+		MaxInterval: 3 * time.Second})
+	if err != nil {
+		log.Error("click-to-call not started", "err", err)
+		return
+	}
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		// Installing talks to the portal: it runs here, not before the
+		// window shows.
+		ictx, cancel := context.WithTimeout(pctx, 30*time.Second)
+		res, err := events.Install(ictx, client, events.InstallOptions{})
+		cancel()
+		if err != nil {
+			log.Error("click-to-call not installed in the portal", "err", err)
+			return
+		}
+		log.Info("click-to-call installed", "bound", res.Bound, "already", res.AlreadyBound, "line_created", res.LineCreated)
+		if err := poller.Run(pctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("click-to-call polling stopped", "err", err)
+		}
+	}()
+	svc.stops = append(svc.stops, func() { stop(); <-done })
 }
 
 // forApp is what the window needs of the services (nil interfaces for
