@@ -693,9 +693,14 @@ func (c *call) entityList(typ string) (reply, error) {
 		return reply{}, err
 	}
 	conds := parseFilter(filter)
+	only := c.st.byIDFilter(typ, conds)
 	var rows []*Entity
-	for _, e := range c.st.Entities {
-		if e.Type == typ && matchAll(conds, c.st.entityGetter(e), c.s.loc) {
+	all := c.st.Entities
+	if matchesNothing(conds) {
+		all = nil
+	}
+	for _, e := range all {
+		if e.Type == typ && (only == nil || only[e]) && matchAll(conds, c.st.entityGetter(e), c.s.loc) {
 			rows = append(rows, e)
 		}
 	}
@@ -718,6 +723,33 @@ func (c *call) entityList(typ string) (reply, error) {
 	}
 	rep.result = out
 	return rep, nil
+}
+
+// byIDFilter is the set of entities an ID = / @ condition allows, found
+// through the index; nil when the filter has no such condition or names an
+// ID in another form (then every row is tested as before). Rows keep their
+// order: the caller still walks the entity list.
+func (st *State) byIDFilter(typ string, conds []cond) map[*Entity]bool {
+	for _, cd := range conds {
+		if cd.field != "ID" || (cd.op != "=" && cd.op != "@") {
+			continue
+		}
+		out := make(map[*Entity]bool, len(cd.values))
+		for _, v := range cd.values {
+			if !plainInt(v) {
+				return nil
+			}
+			id, err := strconv.Atoi(v)
+			if err != nil {
+				return nil
+			}
+			if e := st.entity(typ, id); e != nil {
+				out[e] = true
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 func (c *call) entityFields(typ string) (reply, error) {

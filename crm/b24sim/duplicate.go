@@ -53,7 +53,33 @@ func DuplicatePhoneKey(v string) string {
 	if !ok || r == "" {
 		r = keepChars(v, "0123456789#*,;")
 	}
+	if allDigits(r) {
+		return r // the extension pattern keeps a plain number as it is
+	}
 	return extensionRe.ReplaceAllString(r, "$1")
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// phoneKey is DuplicatePhoneKey of a stored value, memoized per state: the
+// duplicate search computes it for every phone of every entity.
+func (st *State) phoneKey(v string) string {
+	if k, ok := st.phoneKeys[v]; ok {
+		return k
+	}
+	if st.phoneKeys == nil || len(st.phoneKeys) > 1<<16 {
+		st.phoneKeys = map[string]string{}
+	}
+	k := DuplicatePhoneKey(v)
+	st.phoneKeys[v] = k
+	return k
 }
 
 func emailKey(v string) string { return strings.ToLower(strings.TrimSpace(v)) }
@@ -119,7 +145,7 @@ func (c *call) findByComm() (reply, error) {
 		}
 		var ids []int
 		for _, e := range c.st.Entities {
-			if e.Type != et || !entityMatches(e, typ, keys) {
+			if e.Type != et || !c.st.entityMatches(e, typ, keys) {
 				continue
 			}
 			ids = append(ids, e.ID)
@@ -136,14 +162,14 @@ func (c *call) findByComm() (reply, error) {
 	return reply{result: res}, nil
 }
 
-func entityMatches(e *Entity, typ string, keys []string) bool {
+func (st *State) entityMatches(e *Entity, typ string, keys []string) bool {
 	for _, m := range e.Multi {
 		if m.TypeID != typ {
 			continue
 		}
 		var k string
 		if typ == "PHONE" {
-			k = DuplicatePhoneKey(m.Value)
+			k = st.phoneKey(m.Value)
 		} else {
 			k = emailKey(m.Value)
 		}
@@ -164,7 +190,7 @@ func (st *State) findByPhone(typ, phone string) []*Entity {
 	}
 	var out []*Entity
 	for _, e := range st.Entities {
-		if e.Type == typ && entityMatches(e, "PHONE", []string{k}) {
+		if e.Type == typ && st.entityMatches(e, "PHONE", []string{k}) {
 			out = append(out, e)
 		}
 	}

@@ -48,11 +48,33 @@ func parseFilter(a *Arr) []cond {
 		}
 		out = append(out, c)
 	}
+	// The conditions are ANDed and have no side effects, so test the ones
+	// that reject most rows first: an = with no values (a batch reference
+	// to an empty result) rejects every row, an ID or owner ID almost all.
+	sort.SliceStable(out, func(i, j int) bool { return out[i].rank() < out[j].rank() })
 	return out
+}
+
+func (c cond) rank() int {
+	switch {
+	case c.op != "=" && c.op != "@":
+		return 3
+	case len(c.values) == 0:
+		return 0
+	case c.field == "ID" || strings.HasSuffix(c.field, "OWNER_ID") || c.field == "ORIGIN_ID":
+		return 1
+	}
+	return 2
 }
 
 // getter returns the values of a field of a row and whether it is a date.
 type getter func(field string) (vals []string, isDate bool)
+
+// matchesNothing reports a filter no row can pass: an = or @ condition
+// with no values (parseFilter sorts it first). List methods skip the scan.
+func matchesNothing(conds []cond) bool {
+	return len(conds) > 0 && conds[0].rank() == 0
+}
 
 func matchAll(conds []cond, get getter, loc *time.Location) bool {
 	for _, c := range conds {
@@ -160,6 +182,21 @@ func parseDate(s string, loc *time.Location) (time.Time, bool) {
 // compareValues compares a stored value with a filter value: as dates for
 // date fields, numerically when both are numbers, else as strings.
 func compareValues(v, f string, isDate bool, loc *time.Location) int {
+	// Fast paths (list filters scan every row): equal text is equal as a
+	// date, a number and a string; two plain integers compare as numbers
+	// without parsing.
+	if v == f {
+		return 0
+	}
+	if plainInt(v) && plainInt(f) {
+		if len(v) != len(f) {
+			if len(v) < len(f) {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(v, f)
+	}
 	if isDate {
 		tv, ok1 := parseDate(v, loc)
 		tf, ok2 := parseDate(f, loc)
@@ -167,21 +204,62 @@ func compareValues(v, f string, isDate bool, loc *time.Location) int {
 			return tv.Compare(tf)
 		}
 	}
-	if nv, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
-		if nf, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil {
-			switch {
-			case nv < nf:
-				return -1
-			case nv > nf:
-				return 1
-			}
-			return 0
+	if maybeNumber(v) && maybeNumber(f) {
+		if c, ok := compareNumbers(v, f); ok {
+			return c
 		}
 	}
 	if strings.EqualFold(v, f) {
 		return 0
 	}
 	return strings.Compare(v, f)
+}
+
+// maybeNumber says whether strconv.ParseFloat could accept s (after
+// trimming spaces): a digit, sign or point first, or inf/nan. It spares the
+// error ParseFloat allocates for every "Y", "N" or name a filter compares.
+func maybeNumber(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return false
+	}
+	switch c := s[0]; {
+	case c >= '0' && c <= '9', c == '+', c == '-', c == '.':
+		return true
+	case c == 'i', c == 'I', c == 'n', c == 'N':
+		return len(s) >= 3
+	}
+	return false
+}
+
+func compareNumbers(v, f string) (int, bool) {
+	if nv, err := strconv.ParseFloat(strings.TrimSpace(v), 64); err == nil {
+		if nf, err := strconv.ParseFloat(strings.TrimSpace(f), 64); err == nil {
+			switch {
+			case nv < nf:
+				return -1, true
+			case nv > nf:
+				return 1, true
+			}
+			return 0, true
+		}
+	}
+	return 0, false
+}
+
+// plainInt reports a non-negative decimal integer without sign, spaces or
+// leading zeros, short enough to be exact as a float64: two of them compare
+// numerically exactly as they compare by length, then text.
+func plainInt(s string) bool {
+	if s == "" || len(s) > 15 || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // orderBy is one ORDER entry.

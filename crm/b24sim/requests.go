@@ -27,6 +27,16 @@ type requestLog struct {
 	counts   map[string]int
 	commands map[string]int
 	total    int
+	// locked is the time methods held the state lock: the simulator's
+	// serial part, which bounds its throughput whatever the client does.
+	locked time.Duration
+}
+
+// addLocked adds time a method held the state lock.
+func (l *requestLog) addLocked(d time.Duration) {
+	l.mu.Lock()
+	l.locked += d
+	l.mu.Unlock()
 }
 
 func newRequestLog(size int) *requestLog {
@@ -40,6 +50,7 @@ func (l *requestLog) reset() {
 	l.counts = map[string]int{}
 	l.commands = map[string]int{}
 	l.total = 0
+	l.locked = 0
 }
 
 func (l *requestLog) add(now time.Time, e logEntry) {
@@ -75,6 +86,7 @@ func (l *requestLog) snapshot() obj {
 	}
 	return obj{
 		"total":          l.total,
+		"locked_us":      l.locked.Microseconds(),
 		"counts":         counts,
 		"batch_commands": cmds,
 		"requests":       append(append([]logEntry{}, l.entries[l.head:]...), l.entries[:l.head]...),

@@ -240,6 +240,8 @@ func (s *Server) execute(m *method, c *call) (reply, timing, error) {
 		if !m.unlocked {
 			s.mu.Lock()
 			defer s.mu.Unlock()
+			held := time.Now()
+			defer func() { s.reqlog.addLocked(time.Since(held)) }()
 			c.st = s.st
 		}
 		defer func() {

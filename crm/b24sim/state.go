@@ -262,6 +262,7 @@ type State struct {
 	Seq              map[string]int  `json:"seq"`
 	Extra            map[string]any  `json:"extra,omitempty"`
 	index            map[string]*Entity
+	phoneKeys        map[string]string // memo of DuplicatePhoneKey
 }
 
 func (st *State) nextID(kind string) int {

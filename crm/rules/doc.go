@@ -25,6 +25,18 @@
 // executor can map them to batch $result[...] references. Created entities
 // and activities carry ORIGINATOR_ID "omniphone" and ORIGIN_ID = the call
 // id, so a retried plan can find what a crashed attempt created (D2).
+//
+// ORIGIN_ID of the call activity: the plan's value is the call id, and the
+// executor (crm/sync) keeps it when it adds the activity itself with
+// crm.activity.add. Usually, though, Bitrix24 writes the activity in
+// telephony.externalCall.finish and gives it ORIGIN_ID "VI_" + its
+// telephony CALL_ID, which Bitrix24's call provider reads to show the
+// call card, the recording player and the statistics row; the executor
+// leaves that value alone and sets the rest of the plan's fields. The call
+// id is then the telephony call's EXTERNAL_CALL_ID, the activity still has
+// ORIGINATOR_ID "omniphone", and the executor's crash check finds it by
+// ORIGINATOR_ID, START_TIME and phone. A trace step "ORIGIN_ID <call id>"
+// names the plan's field, not necessarily the stored one.
 // OpSchedule nests the operations CP5 delays; refs inside it point at
 // entities of the outer plan, whose IDs the executor keeps with the job.
 //

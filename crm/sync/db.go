@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	_ "modernc.org/sqlite" // the pure-Go SQLite driver riversqlite runs on
 )
 
 // querier is what the ledger needs from a connection or a transaction of
@@ -72,7 +71,7 @@ func sqliteDSN(path string) string {
 }
 
 func openSQLite(path string) (*sql.DB, error) {
-	db, err := sql.Open("sqlite", sqliteDSN(path))
+	db, err := openSQLiteDB(sqliteDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -82,13 +81,15 @@ func openSQLite(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-func openPostgres(ctx context.Context, dsn string) (*pgxpool.Pool, error) {
+// openPostgres opens a pool of at least conns connections, unless the URL
+// sets pool_max_conns.
+func openPostgres(ctx context.Context, dsn string, conns int) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if cfg.MaxConns < 8 {
-		cfg.MaxConns = 8
+	if !strings.Contains(dsn, "pool_max_conns") && cfg.MaxConns < int32(conns) {
+		cfg.MaxConns = int32(conns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

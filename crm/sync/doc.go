@@ -18,7 +18,18 @@
 // to 20 ms (River's 100 ms caps a node at MaxWorkers×10 jobs/s). Bitrix24
 // limits and outages (QUERY_LIMIT_EXCEEDED, 5xx, transport errors) snooze
 // the job, so an outage of any length uses up no attempts; refusals fail
-// the call with the reason.
+// the call with the reason, and so do dead credentials (a refused refresh
+// token, a deleted webhook: "reconnect the portal …"), which no retry can
+// fix. Workers and FetchCooldown are sized for Bitrix24's 2 requests/s:
+// with limits off (a portal with a raised limit, benchmarks) a node needs
+// more workers to hide the portal's latency — BenchmarkThroughput* runs
+// 32 workers with a 2 ms cooldown (omnisync serve --workers 32
+// --fetch-cooldown 2ms).
+//
+// On SQLite the engine's connection keeps its compiled statements
+// (sqlitestmt.go): modernc.org/sqlite compiles every query afresh, which
+// was a third of an embedded node's CPU. On PostgreSQL the pool has
+// 2×Workers+8 connections unless the URL sets pool_max_conns.
 //
 // # Requests
 //
@@ -50,18 +61,39 @@
 //     half-written.
 //   - Before the write leaves, the ledger row goes to "sending" with the
 //     plan and trace. The result (created IDs, the telephony CALL_ID) is
-//     recorded and the job completed in one transaction (JobCompleteTx),
-//     which also inserts the follow-up jobs.
+//     recorded in one transaction that also inserts the follow-up jobs;
+//     River's batch completer then completes the job. The ledger, not the
+//     job row, says a call is over: a job run again after a crash between
+//     the two finds "done" and sends nothing. (JobCompleteTx in that
+//     transaction would close the same window, but River completes the job
+//     again in a query of its own anyway: two more statements per call.)
 //   - A job that finds its call "sending" (a crash, or an unclear failure,
 //     between "sent" and "recorded") reuses the stored plan and first
 //     checks Bitrix24 in one batch: entities by ORIGINATOR_ID/ORIGIN_ID, the
-//     call activity by ORIGINATOR_ID, START_TIME and phone (its ORIGIN_ID
-//     stays Bitrix24's VI_<CALL_ID>, which its call card and recording
-//     player read). Only what is missing is created; updates are absolute
+//     call activity by ORIGINATOR_ID, START_TIME and phone, or by
+//     ORIGINATOR_ID/ORIGIN_ID when the engine added it (see ORIGIN_ID
+//     below). Only what is missing is created; updates are absolute
 //     and sent again; a linked call already finished is taken as done; OL1
 //     notifications carry TAG omnisync|<call id>, which makes Bitrix24
-//     replace rather than repeat them.
+//     replace rather than repeat them. The result says so: resumed, and
+//     found (what the earlier write had created); cmd/omnisync's crash
+//     test counts those to show the window was hit.
 //   - Follow-up steps have ledger rows (omnisync_step) checked the same way.
+//
+// # ORIGIN_ID of the call activity
+//
+// Entities the engine creates have ORIGIN_ID = the call id. The call
+// activity written through telephony keeps the ORIGIN_ID Bitrix24 gives
+// it, "VI_" + the telephony CALL_ID: Bitrix24's call provider reads it to
+// show the call card, the recording player and the statistics row, so the
+// crm.activity.update after the finish sends every field of the plan but
+// ORIGIN_ID (and TYPE_ID, COMMUNICATIONS, SETTINGS, which the finish set).
+// The call id is then the telephony call's EXTERNAL_CALL_ID; the ledger
+// keeps the activity's ID and the telephony CALL_ID in the call's result.
+// Only an activity the engine adds itself (crm.activity.add: no lead,
+// contact or company to register with, or a responsible telephony does not
+// accept) carries the plan's ORIGIN_ID = the call id. crm/rules/doc.go says
+// the same from the plan's side.
 //
 // # Rate limit
 //

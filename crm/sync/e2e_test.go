@@ -233,41 +233,54 @@ var scenarios = []scenario{
 
 // TestE2E_SpecExamples runs every scenario on the embedded engine and
 // measures the Bitrix24 requests per call from the simulator's log.
-func TestE2E_SpecExamples(t *testing.T) {
+func TestE2E_SpecExamples(t *testing.T) { runScenarios(t, scenarios) }
+
+// runScenarios runs scenarios as subtests and logs the requests per call.
+func runScenarios(t *testing.T, list []scenario) {
 	totalCalls, totalRequests := 0, 0
-	for _, sc := range scenarios {
+	for _, sc := range list {
 		t.Run(sc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			p := newPortal(t, sc.mode, sc.seed())
-			s := baseSettings(p.srv.URL)
-			if sc.set != nil {
-				sc.set(&s, dir)
-			}
-			n := newNode(t, sqliteDB(t), s)
-			calls := sc.calls(t, p, dir)
-			before := readLog(t, p).crmRequests()
-			var ids []string
-			for _, c := range calls {
-				code, body := post(t, n.api.URL, c)
-				require.Equal(t, 202, code, body)
-				ids = append(ids, c["id"].(string))
-				waitDone(t, n.api.URL, 20*time.Second, c["id"].(string))
-			}
-			states := waitDone(t, n.api.URL, 20*time.Second, ids...)
-			for id, st := range states {
-				require.Equal(t, "done", st["state"], "%s: %v", id, st)
-			}
-			waitSteps(t, n.api.URL, ids)
-			st, err := p.sim.Snapshot()
-			require.NoError(t, err)
-			sc.check(t, st, states)
-			totalCalls += len(calls)
-			totalRequests += readLog(t, p).crmRequests() - before
+			calls, requests := runScenario(t, sc)
+			totalCalls += calls
+			totalRequests += requests
 		})
 	}
 	if totalCalls > 0 {
 		t.Logf("requests per call over the seed scenarios: %.2f (%d requests, %d calls)", float64(totalRequests)/float64(totalCalls), totalRequests, totalCalls)
 	}
+}
+
+// runScenario seeds a portal, posts the scenario's calls one by one, waits
+// until they and their follow-up steps are done, and runs its check on the
+// simulator's state. It returns the calls and the Bitrix24 requests they
+// took.
+func runScenario(t *testing.T, sc scenario) (int, int) {
+	t.Helper()
+	dir := t.TempDir()
+	p := newPortal(t, sc.mode, sc.seed())
+	s := baseSettings(p.srv.URL)
+	if sc.set != nil {
+		sc.set(&s, dir)
+	}
+	n := newNode(t, sqliteDB(t), s)
+	calls := sc.calls(t, p, dir)
+	before := readLog(t, p).crmRequests()
+	var ids []string
+	for _, c := range calls {
+		code, body := post(t, n.api.URL, c)
+		require.Equal(t, 202, code, body)
+		ids = append(ids, c["id"].(string))
+		waitDone(t, n.api.URL, 20*time.Second, c["id"].(string))
+	}
+	states := waitDone(t, n.api.URL, 20*time.Second, ids...)
+	for id, st := range states {
+		require.Equal(t, "done", st["state"], "%s: %v", id, st)
+	}
+	waitSteps(t, n.api.URL, ids)
+	st, err := p.sim.Snapshot()
+	require.NoError(t, err)
+	sc.check(t, st, states)
+	return len(calls), readLog(t, p).crmRequests() - before
 }
 
 // waitSteps waits until every follow-up step (CP5, RC1, OL1) is done.

@@ -213,6 +213,11 @@ func (e *Engine) Submit(ctx context.Context, record []byte) (CallStatus, bool, e
 	if err != nil {
 		return CallStatus{}, false, fmt.Errorf("sync: queue call %s: %w", call.ID, err)
 	}
+	if inserted {
+		// Just written: its status is known without reading it back (on
+		// SQLite every read waits for the one connection the workers use).
+		return CallStatus{ID: call.ID, State: StateQueued, Phase: StateQueued, ReceivedAt: now.UTC().Truncate(time.Millisecond)}, true, nil
+	}
 	st, err := e.Status(ctx, call.ID)
 	if err != nil {
 		return CallStatus{}, false, err

@@ -59,8 +59,16 @@ func refKey(ref string) string { return "c_" + strings.TrimPrefix(ref, "$") }
 func (e *Engine) carryOut(ctx context.Context, pc *portalConn, call crm.Call, ops []rules.Op, users []rules.User, uncertain bool) (*run, error) {
 	r := &run{e: e, pc: pc, call: call, ids: map[string]int{}}
 	if uncertain {
+		r.res.Resumed = true
 		if err := r.check(ctx, ops); err != nil {
 			return r, err
+		}
+		for ref := range r.ids {
+			r.res.Found = append(r.res.Found, ref)
+		}
+		slices.Sort(r.res.Found)
+		if len(r.res.Found) > 0 {
+			r.e.log.Warn("an earlier attempt's write had reached Bitrix24 unrecorded; only what is missing is sent", "call", call.ID, "found", r.res.Found)
 		}
 	}
 	b := b24.NewBatch()
@@ -167,6 +175,8 @@ func (r *run) addActivity(b *b24.Batch, op rules.Op, users []rules.User) {
 	upd := b24.Params{}
 	for k, v := range op.Fields {
 		switch k {
+		// The finish set these; ORIGIN_ID stays Bitrix24's VI_<CALL_ID>,
+		// which its call provider reads (doc.go, "ORIGIN_ID").
 		case "TYPE_ID", "COMMUNICATIONS", "ORIGIN_ID", "SETTINGS":
 		default:
 			upd[k] = v

@@ -187,6 +187,8 @@ func call(id, dir, outcome string, rung, talked []string) map[string]any {
 type requestLog struct {
 	Total  int            `json:"total"`
 	Counts map[string]int `json:"counts"`
+	// LockedUS is how long the simulator's methods held its state lock.
+	LockedUS int64 `json:"locked_us"`
 }
 
 func readLog(t testing.TB, p *portal) requestLog {
@@ -195,11 +197,12 @@ func readLog(t testing.TB, p *portal) requestLog {
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	var raw struct {
-		Total  int             `json:"total"`
-		Counts json.RawMessage `json:"counts"`
+		Total    int             `json:"total"`
+		Counts   json.RawMessage `json:"counts"`
+		LockedUS int64           `json:"locked_us"`
 	}
 	require.NoError(t, json.NewDecoder(resp.Body).Decode(&raw))
-	l := requestLog{Total: raw.Total, Counts: map[string]int{}}
+	l := requestLog{Total: raw.Total, Counts: map[string]int{}, LockedUS: raw.LockedUS}
 	_ = json.Unmarshal(raw.Counts, &l.Counts) // [] when empty
 	return l
 }

@@ -85,6 +85,13 @@ type Result struct {
 	Requests int `json:"requests"`
 	// Notes say what the executor did besides the plan (a fallback taken).
 	Notes []string `json:"notes,omitempty"`
+	// Resumed says an earlier attempt had marked the call "sending" and
+	// did not record a result (a crash or an unclear failure), so this one
+	// checked Bitrix24 before writing. Found lists the refs that check
+	// found already created — the earlier write had reached Bitrix24: it
+	// was sent but not recorded, and was not sent again.
+	Resumed bool     `json:"resumed,omitempty"`
+	Found   []string `json:"found,omitempty"`
 }
 
 func ms(t time.Time) int64 {

@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -120,4 +121,22 @@ func nodeRequests(n *node) int {
 		}
 	}
 	return total
+}
+
+// TestMigrateAndStatus_Postgres: what omnisync migrate and omnisync status
+// run, on PostgreSQL: migrating twice is harmless, status before migrating
+// says to migrate, after it counts an empty ledger and queue.
+func TestMigrateAndStatus_Postgres(t *testing.T) {
+	d, err := crmsync.ParseDatabase(startPostgres(t))
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = crmsync.ReadStatus(ctx, d)
+	require.ErrorContains(t, err, "run omnisync migrate")
+	for range 2 {
+		require.NoError(t, crmsync.Migrate(ctx, d))
+	}
+	st, err := crmsync.ReadStatus(ctx, d)
+	require.NoError(t, err)
+	require.Empty(t, st.Calls)
+	require.Empty(t, st.Jobs)
 }

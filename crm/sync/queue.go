@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -15,9 +16,15 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 )
 
-// commitFunc ends a job: write runs in the transaction that also inserts
-// follow and completes the job (river.JobCompleteTx), so the ledger and the
-// job never disagree.
+// commitFunc ends a job's work: write (the ledger's record of what was
+// done) runs in one transaction with the insert of the follow-up jobs, so
+// they never disagree. The job itself is completed by River's batch
+// completer when Work returns nil. A crash between the two leaves the job
+// running; when it runs again its ledger row (or step row) says done and it
+// returns at once, sending nothing. (river.JobCompleteTx would complete it
+// in the same transaction, but River's completer then sets the state again
+// in a query of its own: that was two more statements per call, a tenth of
+// a node's work, to close a window the ledger closes already.)
 type commitFunc func(ctx context.Context, write func(q querier) error, follow []river.InsertManyParams) error
 
 // queue hides River's transaction type (*sql.Tx for SQLite, pgx.Tx for
@@ -75,26 +82,24 @@ func (r *riverQueue[TDriver, TTx]) start(ctx context.Context) error { return r.c
 func (r *riverQueue[TDriver, TTx]) stop(ctx context.Context) error  { return r.client.Stop(ctx) }
 func (r *riverQueue[TDriver, TTx]) close()                          { r.closeDB() }
 
-// completer returns the commitFunc of one job.
-func completer[TDriver riverdriver.Driver[TTx], TTx any, A river.JobArgs](r *riverQueue[TDriver, TTx], job *river.Job[A]) commitFunc {
-	return func(ctx context.Context, write func(q querier) error, follow []river.InsertManyParams) error {
-		return r.inTx(ctx, func(tx TTx, q querier) error {
-			if write != nil {
-				if err := write(q); err != nil {
-					return err
-				}
-			}
-			if len(follow) > 0 {
-				if _, err := r.client.InsertManyTx(ctx, tx, follow); err != nil {
-					return fmt.Errorf("insert follow-up jobs: %w", err)
-				}
-			}
-			if _, err := river.JobCompleteTx[TDriver](ctx, tx, job); err != nil {
-				return fmt.Errorf("complete job: %w", err)
-			}
-			return nil
-		})
+// finish is the queue's commitFunc.
+func (r *riverQueue[TDriver, TTx]) finish(ctx context.Context, write func(q querier) error, follow []river.InsertManyParams) error {
+	if write == nil && len(follow) == 0 {
+		return nil
 	}
+	return r.inTx(ctx, func(tx TTx, q querier) error {
+		if write != nil {
+			if err := write(q); err != nil {
+				return err
+			}
+		}
+		if len(follow) > 0 {
+			if _, err := r.client.InsertManyTx(ctx, tx, follow); err != nil {
+				return fmt.Errorf("insert follow-up jobs: %w", err)
+			}
+		}
+		return nil
+	})
 }
 
 // worker adapts one job kind to an engine method.
@@ -108,7 +113,7 @@ type worker[TDriver riverdriver.Driver[TTx], TTx any, A river.JobArgs] struct {
 func (w *worker[TDriver, TTx, A]) Timeout(*river.Job[A]) time.Duration { return w.timeout }
 
 func (w *worker[TDriver, TTx, A]) Work(ctx context.Context, job *river.Job[A]) error {
-	return w.work(ctx, job, completer(w.q, job))
+	return w.work(ctx, job, w.q.finish)
 }
 
 func addWorkers[TDriver riverdriver.Driver[TTx], TTx any](e *Engine, r *riverQueue[TDriver, TTx]) *river.Workers {
@@ -147,7 +152,13 @@ func (e *Engine) riverConfig(ws *river.Workers) *river.Config {
 // River client for the engine.
 func openQueue(ctx context.Context, e *Engine, migrate bool) (queue, error) {
 	if e.opts.DB.IsPostgres() {
-		pool, err := openPostgres(ctx, e.opts.DB.dsn)
+		// Every worker holds a connection for its ledger reads and its
+		// completing transaction, and River keeps some for itself (the
+		// LISTEN connection, the producer's fetches, the completer, the
+		// leader's maintenance), as do concurrent POSTs: with fewer, jobs
+		// wait for a connection instead of for Bitrix24 (pgxpool's default
+		// is max(4, CPUs)).
+		pool, err := openPostgres(ctx, e.opts.DB.dsn, 2*e.opts.Workers+8)
 		if err != nil {
 			return nil, err
 		}
@@ -219,7 +230,7 @@ func migrateDB[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], q q
 // ledger) and returns; omnisync migrate runs it once per deployment.
 func Migrate(ctx context.Context, db Database) error {
 	if db.IsPostgres() {
-		pool, err := openPostgres(ctx, db.dsn)
+		pool, err := openPostgres(ctx, db.dsn, 2)
 		if err != nil {
 			return err
 		}
@@ -246,7 +257,7 @@ type DBStatus struct {
 func ReadStatus(ctx context.Context, db Database) (DBStatus, error) {
 	var q querier
 	if db.IsPostgres() {
-		pool, err := openPostgres(ctx, db.dsn)
+		pool, err := openPostgres(ctx, db.dsn, 2)
 		if err != nil {
 			return DBStatus{}, err
 		}
@@ -262,6 +273,9 @@ func ReadStatus(ctx context.Context, db Database) (DBStatus, error) {
 	}
 	calls, err := countCalls(ctx, q)
 	if err != nil {
+		if msg := err.Error(); strings.Contains(msg, "no such table") || strings.Contains(msg, "does not exist") {
+			return DBStatus{}, fmt.Errorf("%s has no omnisync tables: run omnisync migrate --db first (%w)", db, err)
+		}
 		return DBStatus{}, err
 	}
 	jobs, err := countJobs(ctx, q)

@@ -237,8 +237,20 @@ func (e *Engine) callOf(ctx context.Context, id string) (*callRow, crm.Call, *po
 // snooze the job (no attempt used up, so a long outage loses nothing),
 // refusals fail the call, anything else is retried with River's backoff.
 func (e *Engine) retry(ctx context.Context, attempt, maxAttempts int, meta []byte, id string, err error) error {
-	var perm *permanentError
+	var (
+		perm  *permanentError
+		recon *b24.ReconnectError
+	)
 	switch {
+	case errors.As(err, &recon):
+		// The portal's credentials are dead (refresh token refused, webhook
+		// deleted, application removed): no retry helps until a person
+		// reconnects the portal, and the reason says so. The request that
+		// met it never ran, so nothing of this attempt was written.
+		if id != "" {
+			return e.giveUp(ctx, id, err)
+		}
+		return river.JobCancel(err)
 	case errors.As(err, &perm) || b24.IsValidation(err):
 		if id != "" {
 			return e.giveUp(ctx, id, err)
