@@ -85,6 +85,7 @@ type App struct {
 	status   *widget.Label
 	editor   *settingsEditor
 	editWin  fyne.Window
+	tray     *tray
 	card     *cardView
 	call     *callView
 	calls    *callBook
@@ -123,6 +124,7 @@ func New(fa fyne.App, opts Options) *App {
 	a.win.SetContent(container.NewBorder(nil, a.status, nil, nil, a.tabs))
 	a.win.Resize(fyne.NewSize(420, 640))
 	a.refresh()
+	a.setupTray()
 	a.attachPhone()
 	return a
 }

@@ -262,6 +262,7 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 		}
 		a.card.hide()
 		a.history.add(entry)
+		a.noteMissed(rec)
 	})
 	if a.opts.Sink != nil {
 		a.submit(rec.ID, rec)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/stretchr/testify/require"
 
@@ -255,4 +256,19 @@ func TestC4_ClickNeedsARegisteredPhone(t *testing.T) {
 	err = a.Dial(context.Background(), events.DialRequest{Kind: events.KindClickToCall, Number: "+79991234567", CallID: "externalCall.1"})
 	require.ErrorContains(t, err, "no route in this test")
 	require.Equal(t, []string{"+79991234567"}, p.dialed)
+}
+
+func TestMissedCall_NotifiesTheOperator(t *testing.T) {
+	a := callApp(t, nil, nil)
+	c := &fakeCall{info: sip.Info{ID: "9", Direction: sip.Inbound, Remote: "89991234567", State: sip.CallIncoming, Created: time.Now()}}
+	a.onIncoming(c)
+	c.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, i.Created.Add(20*time.Second) })
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Missed call", Content: "+7 999 123-45-67"}, func() {
+		a.onCallState(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseCancelled}, c)
+	})
+	answered := &fakeCall{info: sip.Info{ID: "10", Direction: sip.Inbound, Remote: "89991234567", State: sip.CallActive,
+		Created: time.Now(), Answered: time.Now(), Ended: time.Now().Add(time.Minute)}}
+	test.AssertNotificationSent(t, nil, func() {
+		a.onCallState(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseRemoteHangup}, answered)
+	})
 }

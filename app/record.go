@@ -3,78 +3,19 @@ package app
 import (
 	"time"
 
+	"github.com/omniphone/omniphone/calllog"
 	"github.com/omniphone/omniphone/crm"
 	"github.com/omniphone/omniphone/settings"
 	"github.com/omniphone/omniphone/sip"
 )
 
-// callLink is what the app knows about a call beyond SIP: the Bitrix24
-// call it was started for (click-to-call, C4) and the number the client
-// called or saw.
-type callLink struct {
-	Bitrix24CallID string
-	VirtualNumber  string
-	Params         crm.CallParams
-}
+// callLink is what the app knows about a call beyond SIP (calllog.Link).
+type callLink = calllog.Link
 
 // callRecord turns a finished call into the SPEC §11 record for the sync
-// engine. The operator's extension is both who rang and who talked: a
-// desktop sees only its own leg; a PBX that transferred the call reports
-// the whole chain itself.
+// engine; the headless phone builds it the same way (calllog.Record).
 func callRecord(info sip.Info, ev sip.CallEvent, acc settings.SIPAccount, link callLink) crm.Call {
-	c := crm.Call{
-		ID:            "omniphone-" + info.ID,
-		ContactNumber: info.Remote,
-		VirtualNumber: link.VirtualNumber,
-		Rung:          []string{acc.User},
-		StartedAt:     info.Created,
-		EndedAt:       info.Ended,
-		Params:        link.Params,
-	}
-	if c.EndedAt.IsZero() || c.EndedAt.Before(c.StartedAt) {
-		c.EndedAt = c.StartedAt
-	}
-	if info.Direction == sip.Outbound {
-		c.Direction = settings.DirectionOut
-		if c.VirtualNumber == "" {
-			c.VirtualNumber = acc.CallerID
-		}
-	} else {
-		c.Direction = settings.DirectionIn
-	}
-	if !info.Answered.IsZero() {
-		answered := info.Answered
-		c.AnsweredAt = &answered
-		c.Outcome = crm.OutcomeAnswered
-		c.Talked = []string{acc.User}
-	} else {
-		c.Outcome = unansweredOutcome(info, ev)
-	}
-	if info.Recording != "" {
-		c.Recording = &crm.Recording{File: info.Recording}
-	}
-	if link.Bitrix24CallID != "" {
-		id := link.Bitrix24CallID
-		c.Bitrix24CallID = &id
-	}
-	return c
-}
-
-// unansweredOutcome is missed, busy or failed for a call nobody answered.
-func unansweredOutcome(info sip.Info, ev sip.CallEvent) crm.Outcome {
-	cause := ev.Cause
-	if cause == sip.CauseUnknown {
-		cause = info.Cause
-	}
-	switch cause {
-	case sip.CauseBusy:
-		return crm.OutcomeBusy
-	case sip.CauseNotFound, sip.CauseFailed:
-		if info.Direction == sip.Outbound {
-			return crm.OutcomeFailed
-		}
-	}
-	return crm.OutcomeMissed
+	return calllog.Record(info, ev, acc, link)
 }
 
 // talkDuration is the talk time for the history list.

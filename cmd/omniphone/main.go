@@ -1,6 +1,7 @@
 // Command omniphone is the Omniphone desktop softphone. Without arguments
-// it opens the main window; "omniphone settings …" manages the settings
-// document from the command line.
+// it opens the main window; "omniphone --headless [--control ADDR]" runs the
+// phone without a window, driven by the local control API; "omniphone
+// settings …" manages the settings document from the command line.
 package main
 
 import (
@@ -20,7 +21,6 @@ import (
 	"github.com/omniphone/omniphone/app"
 	"github.com/omniphone/omniphone/assets"
 	"github.com/omniphone/omniphone/crm/b24"
-	"github.com/omniphone/omniphone/logging"
 	"github.com/omniphone/omniphone/settings"
 )
 
@@ -37,13 +37,21 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("omniphone", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configDir := fs.String("config-dir", "", "profile directory (settings, logs); default $OMNIPHONE_CONFIG_DIR or the OS config dir")
+	headless := fs.Bool("headless", false, "run the phone without a window (stop with SIGINT or SIGTERM)")
+	controlAddr := fs.String("control", "", "with --headless: serve the control API on this loopback address, e.g. 127.0.0.1:8089")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  omniphone [--config-dir DIR]                 open the softphone window\n"+
+			"  omniphone [--config-dir DIR] --headless [--control 127.0.0.1:PORT]\n"+
+			"                                               run the phone without a window\n"+
 			"  omniphone [--config-dir DIR] settings CMD    manage settings (path, validate FILE, import FILE, export [FILE])\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return exitUsage(err)
+	}
+	if *controlAddr != "" && !*headless {
+		fmt.Fprintln(stderr, "omniphone:", errControlNeedsHeadless)
+		return 2
 	}
 	dir, err := profileDir(*configDir)
 	if err != nil {
@@ -52,6 +60,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch fs.Arg(0) {
 	case "":
+		if *headless {
+			return runHeadless(dir, *controlAddr, stderr)
+		}
 		return runWindow(dir, stderr)
 	case "settings":
 		return runSettings(dir, fs.Args()[1:], stdout, stderr)
@@ -90,14 +101,12 @@ func runWindow(dir string, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "omniphone:", err)
 		return 2
 	}
-	logFile, err := logging.OpenFile(filepath.Join(dir, "logs", "omniphone.log"))
+	log, redactor, closeLog, err := openLog(dir)
 	if err != nil {
 		fmt.Fprintln(stderr, "omniphone:", err)
 		return 1
 	}
-	defer logFile.Close()
-	redactor := logging.NewRedactor()
-	log := slog.New(logging.NewHandler(logFile, logging.Options{Redactor: redactor}))
+	defer closeLog()
 	// Every secret the app reads or writes is masked in the log from then on.
 	secrets := settings.WatchedStore{Store: settings.KeyringStore{}, OnSecret: func(v string) { redactor.Add(v) }}
 

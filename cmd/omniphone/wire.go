@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omniphone/omniphone/app"
+	"github.com/omniphone/omniphone/calllog"
 	"github.com/omniphone/omniphone/crm/b24"
 	"github.com/omniphone/omniphone/crm/events"
 	"github.com/omniphone/omniphone/crm/lookup"
@@ -20,7 +21,8 @@ import (
 	"github.com/omniphone/omniphone/sip/audio"
 )
 
-// services are what runs behind the window; Close stops them in order.
+// services are what runs behind the window, or without one (--headless);
+// Close stops them in order.
 type services struct {
 	phone   *sip.Phone
 	account settings.SIPAccount
@@ -33,7 +35,8 @@ type services struct {
 }
 
 // StopPhone ends the calls and the registration first, so that their call
-// records still reach the window's hand-over to the sync engine.
+// records still reach the hand-over to the sync engine (the window's, or
+// calllog's in headless mode).
 func (s *services) StopPhone() {
 	if s.stopPhone != nil {
 		s.stopPhone()
@@ -224,6 +227,14 @@ func (svc *services) startClickToCall(ctx context.Context, s settings.Settings, 
 		}
 	}()
 	svc.stops = append(svc.stops, func() { stop(); <-done })
+}
+
+// sink is the sync engine as a calllog.Sink (nil when it did not start).
+func (svc *services) sink() calllog.Sink {
+	if svc.engine == nil {
+		return nil
+	}
+	return svc.engine
 }
 
 // forApp is what the window needs of the services (nil interfaces for

@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/omniphone/omniphone/calllog"
+	"github.com/omniphone/omniphone/control"
+	"github.com/omniphone/omniphone/logging"
+	"github.com/omniphone/omniphone/settings"
+	"github.com/omniphone/omniphone/sip"
+)
+
+// secretEnvPrefix names the environment variables that override the
+// keyring in headless mode: sip/acc1/password is read from
+// OMNIPHONE_SECRET_SIP_ACC1_PASSWORD.
+const secretEnvPrefix = "OMNIPHONE_SECRET_"
+
+// runHeadless runs the phone without a window until SIGINT or SIGTERM:
+// the same services as the window, call records handed to the sync engine,
+// click-to-call, and the control API on controlAddr ("" for none).
+func runHeadless(dir, controlAddr string, stderr io.Writer) int {
+	fail := func(code int, err error) int {
+		fmt.Fprintln(stderr, "omniphone:", err)
+		return code
+	}
+	if controlAddr != "" {
+		if err := control.CheckAddr(controlAddr); err != nil {
+			return fail(2, fmt.Errorf("--control: %w", err))
+		}
+	}
+	log, redactor, closeLog, err := openLog(dir)
+	if err != nil {
+		return fail(1, err)
+	}
+	defer closeLog()
+	secrets := settings.WatchedStore{
+		Store:    settings.EnvStore{Prefix: secretEnvPrefix, Next: settings.KeyringStore{}},
+		OnSecret: func(v string) { redactor.Add(v) },
+	}
+	s, err := settings.Dir{Path: dir}.Load()
+	if err != nil {
+		// Without a window nobody could fix the settings: do not run on defaults.
+		return fail(1, fmt.Errorf("settings: %w", err))
+	}
+	if _, ok := s.DefaultSIPAccount(); !ok {
+		return fail(1, fmt.Errorf("no default SIP account in %s: add one (omniphone settings import FILE)", filepath.Join(dir, "settings.json")))
+	}
+
+	var ln net.Listener
+	var token string
+	if controlAddr != "" {
+		if ln, err = control.Listen(controlAddr); err != nil {
+			return fail(1, err)
+		}
+		defer ln.Close()
+		if token, err = control.LoadToken(dir); err != nil {
+			return fail(1, err)
+		}
+		redactor.Add(token)
+	}
+
+	// The services outlive the signal: the calls hung up on shutdown still
+	// hand their records to the sync engine before it stops.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigCtx, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+
+	log.Info("omniphone starting headless", "profile", dir, "control", controlAddr)
+	svc := startServices(ctx, dir, s, secrets, log)
+	defer svc.Close()
+	if svc.phone == nil {
+		return fail(1, fmt.Errorf("the SIP phone could not start (see %s)",
+			filepath.Join(dir, "logs", "omniphone.log")))
+	}
+	book := calllog.New(calllog.Options{Account: svc.account, Sink: svc.sink(), Logger: log})
+
+	var api *control.Server
+	if ln != nil {
+		account := svc.account.User + "@" + svc.account.Domain
+		if api, err = control.New(control.Options{Phone: control.SIPPhone(svc.phone), Token: token, Account: account, Logger: log}); err != nil {
+			return fail(1, err)
+		}
+	}
+	attachHeadless(svc.phone, api, book, log)
+	svc.runPhone(ctx, log)
+	svc.startClickToCall(ctx, s, secrets, calllog.Dialer{Phone: svc.phone, Log: book}, log)
+
+	var hs *http.Server
+	served := make(chan error, 1)
+	if api != nil {
+		hs = &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+		go func() { served <- hs.Serve(ln) }()
+		log.Info("control API listening", "addr", ln.Addr().String())
+		fmt.Fprintf(stderr, "omniphone: control API on http://%s (bearer token in %s)\n",
+			ln.Addr(), filepath.Join(dir, control.TokenFile))
+	}
+
+	code := 0
+	select {
+	case <-sigCtx.Done():
+		log.Info("omniphone stopping")
+	case err := <-served:
+		log.Error("control API stopped", "err", err)
+		code = 1
+	}
+	if api != nil {
+		api.Close() // event streams end, so Shutdown does not wait for them
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = hs.Shutdown(sctx)
+		scancel()
+	}
+	svc.StopPhone() // calls hung up, binding removed; their records go to book
+	book.Close()    // waits for the hand-overs to the sync engine
+	log.Info("omniphone stopped")
+	return code
+}
+
+// attachHeadless sets the phone's event handlers: the control API's event
+// stream (api may be nil), call records, and the log.
+func attachHeadless(p *sip.Phone, api *control.Server, book *calllog.Log, log *slog.Logger) {
+	p.OnRegState(func(ev sip.RegEvent) {
+		log.Info("sip registration", "state", ev.State.String(), "err", ev.Err)
+		if api != nil {
+			api.RegEvent(ev)
+		}
+	})
+	p.OnCallState(func(ev sip.CallEvent) {
+		if api != nil {
+			api.CallEvent(ev)
+		}
+		if ev.State == sip.CallEnded {
+			log.Info("call ended", "call", ev.Call.ID(), "cause", ev.Cause.String(), "sip_code", ev.SIPCode)
+			book.Ended(ev)
+		}
+	})
+	if api == nil {
+		return // no one to answer: incoming calls are refused busy
+	}
+	p.OnDTMF(api.DTMFEvent)
+	p.OnIncoming(func(c *sip.Call) {
+		log.Info("incoming call", "call", c.ID(), "from", c.Remote())
+	})
+}
+
+// openLog opens the profile's log file with secrets masked.
+func openLog(dir string) (*slog.Logger, *logging.Redactor, func(), error) {
+	logFile, err := logging.OpenFile(filepath.Join(dir, "logs", "omniphone.log"))
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	redactor := logging.NewRedactor()
+	log := slog.New(logging.NewHandler(logFile, logging.Options{Redactor: redactor}))
+	return log, redactor, func() { _ = logFile.Close() }, nil
+}
+
+// errControlNeedsHeadless is the usage error for --control without --headless.
+var errControlNeedsHeadless = errors.New("--control needs --headless (the window has no control API)")
