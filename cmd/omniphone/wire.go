@@ -28,6 +28,7 @@ type services struct {
 	account settings.SIPAccount
 	sound   *audio.Device
 	engine  *crmsync.Engine
+	team    *crmsync.Client // team mode: omnisync's API
 	cards   *lookup.Lookup
 	stops   []func()
 	// stopPhone hangs up and unregisters (idempotent).
@@ -72,9 +73,18 @@ func startServices(ctx context.Context, dir string, s settings.Settings, secrets
 			}()
 		}
 	}
-	if s.Sync.Mode == settings.SyncEmbedded {
+	switch s.Sync.Mode {
+	case settings.SyncEmbedded:
 		if err := svc.startEngine(ctx, dir, s, secrets, log); err != nil {
 			log.Error("sync engine not started", "err", err)
+		}
+	case settings.SyncTeam:
+		token, err := secrets.Get(settings.SyncToken)
+		if err == nil {
+			svc.team, err = crmsync.NewClient(s.Sync.TeamURL, token, nil)
+		}
+		if err != nil {
+			log.Error("team sync service not connected", "url", s.Sync.TeamURL, "err", err)
 		}
 	}
 	return svc
@@ -229,12 +239,16 @@ func (svc *services) startClickToCall(ctx context.Context, s settings.Settings, 
 	svc.stops = append(svc.stops, func() { stop(); <-done })
 }
 
-// sink is the sync engine as a calllog.Sink (nil when it did not start).
+// sink is where finished calls go: the embedded engine, or omnisync in
+// team mode (nil when neither is available).
 func (svc *services) sink() calllog.Sink {
-	if svc.engine == nil {
-		return nil
+	switch {
+	case svc.engine != nil:
+		return svc.engine
+	case svc.team != nil:
+		return svc.team
 	}
-	return svc.engine
+	return nil
 }
 
 // forApp is what the window needs of the services (nil interfaces for
@@ -247,8 +261,11 @@ func (svc *services) forApp() app.Services {
 	if svc.cards != nil {
 		out.Cards = svc.cards
 	}
-	if svc.engine != nil {
+	switch {
+	case svc.engine != nil:
 		out.Sink = svc.engine
+	case svc.team != nil:
+		out.Sink = svc.team
 	}
 	return out
 }
