@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,6 +187,10 @@ func (svc *services) startClickToCall(ctx context.Context, s settings.Settings, 
 	if !ok || svc.phone == nil || (!s.ClickToCall.Enabled && !s.Callback.Enabled) {
 		return
 	}
+	if s.Sync.Mode == settings.SyncTeam {
+		svc.followTeam(ctx, s, secrets, target, log)
+		return
+	}
 	if p.Auth.Kind != settings.AuthOAuth {
 		log.Warn("click-to-call and callback need the portal connected as an OAuth application; an incoming webhook cannot receive events", "portal", p.Name)
 		return
@@ -249,6 +254,29 @@ func (svc *services) sink() calllog.Sink {
 		return svc.team
 	}
 	return nil
+}
+
+// followTeam takes this desktop's click-to-calls from omnisync, which
+// receives the portal's events online (team mode, C4).
+func (svc *services) followTeam(ctx context.Context, s settings.Settings, secrets settings.SecretStore, target events.Target, log *slog.Logger) {
+	token, err := secrets.Get(settings.SyncToken)
+	if err != nil {
+		log.Error("click-to-call from the team service not started", "err", err)
+		return
+	}
+	fctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		err := events.Follow(fctx, events.FollowOptions{
+			StreamURL: strings.TrimRight(s.Sync.TeamURL, "/") + "/api/v1/events/stream",
+			Token:     token, Extension: svc.account.User, Target: target, Logger: log,
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("click-to-call from the team service stopped", "err", err)
+		}
+	}()
+	svc.stops = append(svc.stops, func() { stop(); <-done })
 }
 
 // forApp is what the window needs of the services (nil interfaces for

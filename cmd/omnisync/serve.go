@@ -39,6 +39,7 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	rescue := fs.Duration("rescue-after", 90*time.Second, "retry jobs of a dead node after this long")
 	cooldown := fs.Duration("fetch-cooldown", 20*time.Millisecond, "pause between job fetches")
 	noMigrate := fs.Bool("no-migrate", false, "do not create or update tables at start")
+	publicURL := fs.String("public-url", "", "this service's address as the portal reaches it; installs click-to-call events online")
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "omnisync serve: %s\n", oneLine(err))
 		return 2
@@ -81,7 +82,12 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	srv := &http.Server{Handler: eng.Handler(tokens), ReadHeaderTimeout: 10 * time.Second}
+	c2c, err := newClickToCall(ctx, s, secrets, tokens, *publicURL, log)
+	if err != nil {
+		return fail(err)
+	}
+	defer c2c.Close()
+	srv := &http.Server{Handler: c2c.routes(eng.Handler(tokens)), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Fprintf(stdout, "omnisync: serving %s on http://%s\n", db, ln.Addr())
 	err = eng.Run(ctx)
