@@ -130,6 +130,27 @@ func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
 	require.Empty(t, st.Calls, "no call is left registered: ours was finished, none registered again")
 	require.Equal(t, leadsBefore, countType(st, "LEAD"), "no lead: the line does not auto-create and the engine only finished the call")
 
+	// SPEC §11: the embedded engine answers on loopback like omnisync, with
+	// the control token (when port 8095 was free for it).
+	if logHas("embedded sync API on loopback") {
+		token, err := os.ReadFile(filepath.Join(profile, "control.token"))
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:8095/api/v1/calls", nil)
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		var listed struct {
+			Calls []struct {
+				State string `json:"state"`
+			} `json:"calls"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&listed))
+		require.NoError(t, resp.Body.Close())
+		require.Len(t, listed.Calls, 1)
+		require.Equal(t, "done", listed.Calls[0].State)
+	}
+
 	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
 	select {
 	case err := <-exited:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/omniphone/omniphone/app"
 	"github.com/omniphone/omniphone/calllog"
+	"github.com/omniphone/omniphone/control"
 	"github.com/omniphone/omniphone/crm/b24"
 	"github.com/omniphone/omniphone/crm/events"
 	"github.com/omniphone/omniphone/crm/lookup"
@@ -174,7 +176,36 @@ func (svc *services) startEngine(ctx context.Context, dir string, s settings.Set
 		_ = e.Stop(sctx)
 		_ = e.Close()
 	})
+	svc.serveEngineAPI(dir, e, log)
 	return nil
+}
+
+// embeddedAPIAddr is where the embedded engine serves the same API as
+// omnisync (SPEC §11: call records, status, the CP2 routing query), on
+// loopback only, with the control API's bearer token (control.token).
+const embeddedAPIAddr = "127.0.0.1:8095"
+
+func (svc *services) serveEngineAPI(dir string, e *crmsync.Engine, log *slog.Logger) {
+	token, err := control.LoadToken(dir)
+	if err != nil {
+		log.Warn("embedded sync API not served", "err", err)
+		return
+	}
+	ln, err := control.Listen(embeddedAPIAddr)
+	if err != nil {
+		// Another instance or program has the port: the API is a convenience
+		// for a local PBX, the engine works without it.
+		log.Warn("embedded sync API not served", "addr", embeddedAPIAddr, "err", err)
+		return
+	}
+	srv := &http.Server{Handler: e.Handler([]string{token}), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	log.Info("embedded sync API on loopback", "addr", ln.Addr().String())
+	svc.stops = append(svc.stops, func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	})
 }
 
 // startClickToCall installs click-to-call and callback for this desktop and
