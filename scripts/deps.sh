@@ -12,10 +12,11 @@ run=("${build[@]}" libgl1-mesa-dri)
 # Xvfb + screenshot tools for the real-window test, a private D-Bus session
 # and gnome-keyring for the keyring test, Chromium for the simulator's page,
 # and the SIP peers: Kamailio (registrar/proxy), baresip (the other party),
-# SIPp (Debian's sip-tester, load), and PostgreSQL for team mode.
+# SIPp (Debian's sip-tester, load), PostgreSQL for team mode, and PulseAudio
+# (a null sink plays a tone and captures it back).
 test=("${run[@]}" xvfb xauth x11-utils imagemagick dbus dbus-bin dbus-daemon
       gnome-keyring libsecret-tools chromium kamailio baresip-core sip-tester
-      postgresql-15)
+      postgresql-15 pulseaudio)
 
 case "${1:-}" in
   run) want=("${run[@]}") ;;

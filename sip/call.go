@@ -14,6 +14,7 @@ import (
 
 	"github.com/emiago/diago"
 	"github.com/emiago/sipgo"
+	gosip "github.com/emiago/sipgo/sip"
 )
 
 // Call is one call, inbound or outbound. Its methods are safe for
@@ -28,12 +29,20 @@ type Call struct {
 	remoteName    string
 	remoteURI     string
 	invHeaders    map[string][]string // headers of the incoming INVITE
+	attrs         map[string]string   // see Attributes; set before the call is published
+	referredBy    string              // Referred-By of a transferred call (RFC 3892)
+	extraHeaders  []gosip.Header      // outbound: added to the INVITE (Referred-By, Replaces)
+	replaces      *Call               // inbound: the call this one replaces (RFC 3891)
 	muted         atomic.Bool
+	early         atomic.Bool   // outbound: early media (183 with SDP) is playing
 	decision      chan decision // inbound: Answer / Reject
 	hangupCh      chan struct{} // closed by Hangup
 	hangupOnce    sync.Once
+	answered      chan struct{} // closed when the call first becomes active
+	answeredOnce  sync.Once
 	done          chan struct{} // closed when the call has ended
 	transferredTo atomic.Value  // string
+	replacedBy    atomic.Value  // string: local ID of the call that replaced this one
 
 	mu         sync.Mutex
 	state      CallState
@@ -47,6 +56,11 @@ type Call struct {
 	in         *diago.DialogServerSession
 	pipe       *mediaPipe
 	recordPath string
+	localTag   string // dialog tags, known once answered
+	remoteTag  string
+	// activeSince is when the call last became active (answer or resume);
+	// the most recent one owns the audio device.
+	activeSince time.Time
 }
 
 type decision struct {
@@ -64,6 +78,7 @@ func newCall(p *Phone, dir Direction) *Call {
 		created:  time.Now(),
 		decision: make(chan decision, 1),
 		hangupCh: make(chan struct{}),
+		answered: make(chan struct{}),
 		done:     make(chan struct{}),
 		state:    CallUnknown,
 	}
@@ -121,7 +136,9 @@ func (c *Call) RecordingPath() string {
 }
 
 // Answer accepts an incoming call. The result arrives as a CallActive or
-// CallEnded event.
+// CallEnded event. Once answered, the call takes the audio device and any
+// other active call is put on hold (call waiting; see [WithoutAutoHold]);
+// switch back with [Call.Resume].
 func (c *Call) Answer() error {
 	return c.decide(decision{answer: true})
 }
@@ -186,6 +203,8 @@ func (c *Call) Hold(ctx context.Context) error {
 }
 
 // Resume takes the call off hold with a re-INVITE offering a=sendrecv.
+// Another call that is active is put on hold first, so Resume also switches
+// between two calls; the audio device follows the call activated last.
 func (c *Call) Resume(ctx context.Context) error {
 	return c.setHold(ctx, false)
 }
@@ -202,6 +221,9 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 32*time.Second)
 	defer cancel()
+	if !hold && !c.p.noAutoHold {
+		c.p.holdOthers(ctx, c)
+	}
 	// The re-INVITE is routed through the proxy by routeFixRequester (transport.go).
 	var err error
 	switch {
@@ -233,6 +255,9 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 		return ErrCallEnded
 	}
 	c.state = newState
+	if !hold {
+		c.activeSince = time.Now()
+	}
 	if c.pipe != nil {
 		c.pipe.held.Store(hold)
 	}
@@ -240,65 +265,6 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	c.p.updateActive()
 	c.p.emitCall(CallEvent{Call: c, State: newState})
 	return nil
-}
-
-// Transfer hands the answered call to target (a number or SIP URI) with a
-// blind transfer: REFER (RFC 3515) and, once the target answers
-// (NOTIFY 200, RFC 3515 §2.4.5), BYE. It blocks until the transfer
-// succeeded or failed, or ctx ends.
-func (c *Call) Transfer(ctx context.Context, target string) error {
-	c.mu.Lock()
-	st, out, in := c.state, c.out, c.in
-	c.mu.Unlock()
-	if st != CallActive && st != CallHeld {
-		if st == CallEnded {
-			return ErrCallEnded
-		}
-		return fmt.Errorf("%w: call is %s", ErrCallState, st)
-	}
-	uri, err := c.p.targetURI(target)
-	if err != nil {
-		return err
-	}
-	notify := make(chan int, 8)
-	onNotify := func(code int) {
-		select {
-		case notify <- code:
-		default:
-		}
-	}
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	switch {
-	case out != nil:
-		err = out.ReferOptions(ctx, uri, diago.ReferClientOptions{OnNotify: onNotify})
-	case in != nil:
-		err = in.ReferOptions(ctx, uri, diago.ReferServerOptions{OnNotify: onNotify})
-	default:
-		return fmt.Errorf("%w: no dialog", ErrCallState)
-	}
-	if err != nil {
-		return fmt.Errorf("transfer to %s: %w", target, err)
-	}
-	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("transfer to %s: %w", target, ctx.Err())
-		case <-c.done:
-			return nil
-		case code := <-notify:
-			switch {
-			case code < 200:
-				continue
-			case code < 300:
-				c.transferredTo.Store(uri.String())
-				c.hangupOnce.Do(func() { close(c.hangupCh) })
-				return nil
-			default:
-				return fmt.Errorf("transfer to %s failed: %d", target, code)
-			}
-		}
-	}
 }
 
 // SendDTMF sends digits (0-9, *, #, A-D) by the account's DTMF mode.
@@ -374,8 +340,12 @@ func (c *Call) setState(st CallState, ev CallEvent) {
 		if c.answeredAt.IsZero() {
 			c.answeredAt = now
 		}
+		c.activeSince = now
 	}
 	c.mu.Unlock()
+	if st == CallActive {
+		c.answeredOnce.Do(func() { close(c.answered) })
+	}
 	c.p.updateActive()
 	ev.Call, ev.State = c, st
 	c.p.emitCall(ev)
@@ -391,6 +361,9 @@ func (c *Call) end(cause EndCause, code int, reason string) {
 	}
 	if t, ok := c.transferredTo.Load().(string); ok && t != "" {
 		cause = CauseTransferred
+	}
+	if r, ok := c.replacedBy.Load().(string); ok && r != "" {
+		cause = CauseReplaced
 	}
 	c.state = CallEnded
 	c.endedAt = time.Now()
@@ -411,6 +384,9 @@ func (c *Call) end(cause EndCause, code int, reason string) {
 	ev := CallEvent{Call: c, State: CallEnded, Cause: cause, SIPCode: code, Reason: reason}
 	if t, ok := c.transferredTo.Load().(string); ok {
 		ev.TransferTarget = t
+	}
+	if r, ok := c.replacedBy.Load().(string); ok {
+		ev.ReplacedBy = r
 	}
 	if c.answeredAt.IsZero() {
 		ev.RingDuration = c.endedAt.Sub(c.created)

@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -33,20 +34,73 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 		k := strings.ToLower(h.Name())
 		c.invHeaders[k] = append(c.invHeaders[k], h.Value())
 	}
+	c.attrs = callAttributes(p.cfg, c.invHeaders)
+	if h := req.GetHeader("Referred-By"); h != nil {
+		c.referredBy = h.Value()
+	}
 	c.mu.Lock()
 	c.in = d
 	c.mu.Unlock()
 
 	_ = d.Trying()
+	if h := req.GetHeader("Replaces"); h != nil {
+		// RFC 3891 §3: we are the target of an attended transfer; the new
+		// call takes the matching call's place at once, without ringing.
+		old := p.replacedCall(h.Value())
+		if old == nil {
+			_ = d.Respond(481, "Call/Transaction Does Not Exist", nil)
+			return
+		}
+		c.replaces = old
+		p.addCall(c)
+	} else if !c.ring(ctx, d) {
+		return
+	}
+
+	med, err := d.Answer(diago.AnswerOptions{})
+	if err != nil {
+		c.end(CauseFailed, 0, fmt.Sprintf("answer: %v", err))
+		return
+	}
+	if err := c.startMedia(med); err != nil {
+		hctx, cancel := detachedTimeout(ctx, 5*time.Second)
+		_ = d.Hangup(hctx)
+		cancel()
+		c.end(CauseFailed, 0, fmt.Sprintf("media: %v", err))
+		return
+	}
+	c.setDialogTags(d.InviteRequest, d.InviteResponse)
+	answeredBy := p.cfg.Account.User
+	c.setState(CallActive, CallEvent{AnsweredBy: answeredBy})
+	if old := c.replaces; old != nil {
+		old.replacedBy.Store(c.id)
+		old.hangupOnce.Do(func() { close(old.hangupCh) })
+	} else if !p.noAutoHold {
+		// Call waiting: the call we left goes on hold. The new call already
+		// has the audio device, and its caller must not wait for the re-INVITE.
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			p.holdOthers(ctx, c)
+		}()
+	}
+	c.waitEnd(ctx, d.Context(), func(hctx context.Context) error { return d.Hangup(hctx) })
+}
+
+// ring alerts the user of a new incoming call and waits for Answer or
+// Reject. It returns true when the call is to be answered; otherwise the
+// call has been ended.
+func (c *Call) ring(ctx context.Context, d *diago.DialogServerSession) bool {
+	p := c.p
 	handler := p.incomingHandler()
 	if handler == nil {
 		_ = d.Respond(486, "Busy Here", nil)
-		return
+		return false
 	}
 	p.addCall(c)
 	if err := d.Ringing(); err != nil {
 		c.end(CauseFailed, 0, fmt.Sprintf("180 Ringing: %v", err))
-		return
+		return false
 	}
 	c.setState(CallIncoming, CallEvent{})
 	handler(c)
@@ -63,33 +117,31 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 				cause = CauseShutdown
 			}
 			c.end(cause, dec.code, reason)
-			return
+			return false
 		}
 	case <-d.Context().Done():
 		// CANCEL from the caller: sipgo answers 200 to CANCEL and 487 to the INVITE (§9.2).
 		c.end(CauseCancelled, 487, "Request Terminated")
-		return
+		return false
 	case <-ctx.Done():
 		_ = d.Respond(480, "Temporarily Unavailable", nil)
 		c.end(CauseShutdown, 480, "")
-		return
+		return false
 	}
+	return true
+}
 
-	med, err := d.Answer(diago.AnswerOptions{})
-	if err != nil {
-		c.end(CauseFailed, 0, fmt.Sprintf("answer: %v", err))
-		return
+// holdOthers puts every other active call on hold, so that one call talks
+// at a time (call waiting). Failures are logged: the new call goes ahead.
+func (p *Phone) holdOthers(ctx context.Context, except *Call) {
+	for _, o := range p.Calls() {
+		if o == except || o == except.replaces || o.State() != CallActive {
+			continue
+		}
+		if err := o.Hold(ctx); err != nil && !errors.Is(err, ErrCallEnded) {
+			p.log.Warn("hold before switching calls failed", "call", o.id, "error", err)
+		}
 	}
-	if err := c.startMedia(med); err != nil {
-		hctx, cancel := detachedTimeout(ctx, 5*time.Second)
-		_ = d.Hangup(hctx)
-		cancel()
-		c.end(CauseFailed, 0, fmt.Sprintf("media: %v", err))
-		return
-	}
-	answeredBy := p.cfg.Account.User
-	c.setState(CallActive, CallEvent{AnsweredBy: answeredBy})
-	c.waitEnd(ctx, d.Context(), func(hctx context.Context) error { return d.Hangup(hctx) })
 }
 
 // handleInfo receives SIP INFO DTMF (application/dtmf-relay, the de-facto
@@ -130,35 +182,8 @@ func (p *Phone) handleInfo(req *gosip.Request, tx gosip.ServerTransaction) {
 
 // sendInfoDTMF sends one digit as SIP INFO inside the dialog.
 func (c *Call) sendInfoDTMF(d rune) error {
-	c.mu.Lock()
-	out, in := c.out, c.in
-	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var contact *gosip.ContactHeader
-	if out != nil {
-		contact = out.RemoteContact()
-	} else if in != nil {
-		contact = in.RemoteContact()
-	}
-	if contact == nil {
-		return fmt.Errorf("no remote contact")
-	}
-	req := gosip.NewRequest(gosip.INFO, contact.Address)
-	req.AppendHeader(gosip.NewHeader("Content-Type", "application/dtmf-relay"))
-	req.SetBody([]byte(fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", d)))
-	var res *gosip.Response
-	var err error
-	if out != nil {
-		res, err = out.Do(ctx, req)
-	} else {
-		res, err = in.Do(ctx, req)
-	}
-	if err != nil {
-		return err
-	}
-	if !res.IsSuccess() {
-		return fmt.Errorf("INFO answered %d %s", res.StatusCode, res.Reason)
-	}
-	return nil
+	return c.inDialog(ctx, gosip.INFO, []byte(fmt.Sprintf("Signal=%c\r\nDuration=160\r\n", d)),
+		gosip.NewHeader("Content-Type", "application/dtmf-relay"))
 }

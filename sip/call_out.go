@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
 	gosip "github.com/emiago/sipgo/sip"
 )
 
@@ -15,17 +19,31 @@ import (
 // the account's dial plan) or a SIP URI. It returns at once with the call in
 // state CallDialing; progress arrives as CallEvents.
 func (p *Phone) Dial(target string) (*Call, error) {
-	ctx, err := p.context()
-	if err != nil {
+	if _, err := p.context(); err != nil {
 		return nil, err
 	}
 	uri, err := p.targetURI(target)
 	if err != nil {
 		return nil, err
 	}
+	return p.dialURI(uri, nil, "")
+}
+
+// dialURI starts an outgoing call to uri with extra INVITE headers.
+func (p *Phone) dialURI(uri gosip.Uri, extra []gosip.Header, referredBy string) (*Call, error) {
+	ctx, err := p.context()
+	if err != nil {
+		return nil, err
+	}
 	c := newCall(p, Outbound)
 	c.remoteUser = uri.User
 	c.remoteURI = uri.String()
+	c.extraHeaders = extra
+	c.referredBy = referredBy
+	c.attrs = make(map[string]string)
+	if cid := p.cfg.Account.CallerID; cid != "" {
+		c.attrs[AttrVirtualNumber] = cid
+	}
 	p.addCall(c)
 	c.setState(CallDialing, CallEvent{})
 	p.wg.Add(1)
@@ -89,22 +107,53 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 		}
 	}()
 
+	var ringOnce sync.Once
+	var earlySDP []byte
+	onResponse := func(res *gosip.Response) error {
+		if cid := res.CallID(); cid != nil {
+			c.mu.Lock()
+			c.sipCallID = cid.Value()
+			c.mu.Unlock()
+		}
+		if res.StatusCode == 180 || res.StatusCode == 183 {
+			// RFC 3960 §3.1: a 183 with SDP brings early media, played
+			// instead of our ringback tone.
+			early := res.StatusCode == 183 && hasSDP(res)
+			if early && !c.early.Load() {
+				earlySDP = res.Body()
+				c.early.Store(true)
+			}
+			c.setState(CallRinging, CallEvent{EarlyMedia: early})
+			if !p.noRingback {
+				ringOnce.Do(func() {
+					p.wg.Add(1)
+					go func() {
+						defer p.wg.Done()
+						c.ringback()
+					}()
+				})
+			}
+		}
+		return nil
+	}
 	med, err := d.Invite(inviteCtx, diago.InviteClientOptions{
-		Username: acc.AuthUser,
-		Password: acc.Password,
-		Headers:  p.inviteHeaders(),
-		OnResponse: func(res *gosip.Response) error {
-			if cid := res.CallID(); cid != nil {
-				c.mu.Lock()
-				c.sipCallID = cid.Value()
-				c.mu.Unlock()
-			}
-			if res.StatusCode == 180 || res.StatusCode == 183 {
-				c.setState(CallRinging, CallEvent{})
-			}
-			return nil
-		},
+		Username:         acc.AuthUser,
+		Password:         acc.Password,
+		Headers:          append(p.inviteHeaders(), c.extraHeaders...),
+		OnResponse:       onResponse,
+		EarlyMediaDetect: true,
 	})
+	if errors.Is(err, diago.ErrClientEarlyMedia) {
+		// Play the early media until the answer, which reuses its RTP session.
+		if merr := c.startMedia(med); merr != nil {
+			p.log.Warn("early media", "call", c.id, "error", merr)
+		}
+		err = c.waitAnswerAfterEarly(inviteCtx, d, med, earlySDP, sipgo.AnswerOptions{
+			Username:   acc.AuthUser,
+			Password:   acc.Password,
+			OnResponse: onResponse,
+		})
+	}
 	if err != nil {
 		code, reason, ok := statusOf(err)
 		switch {
@@ -123,21 +172,28 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 		c.end(CauseFailed, 0, fmt.Sprintf("ACK: %v", err))
 		return
 	}
+	c.early.Store(false)
 	if cid := d.InviteRequest.CallID(); cid != nil {
 		c.mu.Lock()
 		c.sipCallID = cid.Value()
 		c.mu.Unlock()
 	}
+	c.setDialogTags(d.InviteRequest, d.InviteResponse)
 	answeredBy := uri.User
 	if to := d.InviteResponse.To(); to != nil && to.Address.User != "" {
 		answeredBy = to.Address.User
 	}
-	if err := c.startMedia(med); err != nil {
-		hctx, cancel := detachedTimeout(ctx, 5*time.Second)
-		_ = d.Hangup(hctx)
-		cancel()
-		c.end(CauseFailed, 0, fmt.Sprintf("media: %v", err))
-		return
+	c.mu.Lock()
+	running := c.pipe != nil
+	c.mu.Unlock()
+	if !running {
+		if err := c.startMedia(med); err != nil {
+			hctx, cancel := detachedTimeout(ctx, 5*time.Second)
+			_ = d.Hangup(hctx)
+			cancel()
+			c.end(CauseFailed, 0, fmt.Sprintf("media: %v", err))
+			return
+		}
 	}
 	c.setState(CallActive, CallEvent{AnsweredBy: answeredBy})
 	c.waitEnd(ctx, d.Context(), func(hctx context.Context) error { return d.Hangup(hctx) })
@@ -190,6 +246,108 @@ func (c *Call) waitEnd(ctx, dialogCtx context.Context, hangup func(context.Conte
 		_ = hangup(hctx)
 		cancel()
 		c.end(CauseShutdown, 0, "")
+	}
+}
+
+// waitAnswerAfterEarly waits for the final answer of an INVITE that brought
+// early media.
+//
+// Workaround for diago v0.42.1: DialogClientSession.WaitAnswer applies the
+// 2xx's SDP to the live media session in place (waitAnswer → applyRemoteSDP
+// → DialogMedia.checkEarlyMedia → MediaSession.RemoteSDP), while the early
+// media's RTP reader and writer use it: go test -race reports
+// updateRemoteCodecs/SetRemoteAddr against CommonCodecs and ReadRTP
+// (upstream dialog_media.go checkEarlyMedia; re-INVITEs avoid this with
+// MediaSession.Fork and replaceRTPSessionUnsafe). We wait at the sipgo
+// level instead and leave the session alone when the answer repeats the
+// early SDP (the usual case: RFC 3261 §13.2.1 and RFC 3264 keep one answer
+// per offer). Otherwise the new SDP is applied with our sender paused; the
+// reader may still race with it, as in diago.
+func (c *Call) waitAnswerAfterEarly(ctx context.Context, d *diago.DialogClientSession, med *diago.DialogMedia, early []byte, opts sipgo.AnswerOptions) error {
+	if err := d.DialogClientSession.WaitAnswer(ctx, opts); err != nil {
+		return err
+	}
+	body := d.InviteResponse.Body()
+	if len(body) == 0 || sameSDP(body, early) {
+		return nil
+	}
+	ms := med.MediaSession()
+	if ms == nil {
+		return errors.New("no media session")
+	}
+	c.mu.Lock()
+	pipe := c.pipe
+	c.mu.Unlock()
+	if pipe != nil {
+		pipe.sendMu.Lock()
+		defer pipe.sendMu.Unlock()
+	}
+	return ms.RemoteSDP(body, true)
+}
+
+// sameSDP reports whether two session descriptions are equal but for the
+// o= line (whose version a UA may bump without changing the session).
+func sameSDP(a, b []byte) bool {
+	norm := func(s []byte) []string {
+		var out []string
+		for _, l := range strings.Split(strings.ReplaceAll(string(s), "\r\n", "\n"), "\n") {
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "o=") {
+				out = append(out, l)
+			}
+		}
+		return out
+	}
+	return slices.Equal(norm(a), norm(b))
+}
+
+// hasSDP reports whether a response carries an SDP body.
+func hasSDP(res *gosip.Response) bool {
+	ct := res.ContentType()
+	return ct != nil && strings.HasPrefix(strings.ToLower(strings.TrimSpace(ct.Value())), "application/sdp") && len(res.Body()) > 0
+}
+
+// ringback plays the local ringback tone on the audio device while the
+// outgoing call rings without early media and no other call owns the device.
+func (c *Call) ringback() {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	frame := make([]int16, FrameSamples)
+	var n int
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.answered:
+			return
+		case <-tick.C:
+		}
+		ringbackFrame(frame, n)
+		n += len(frame)
+		if c.early.Load() || c.State() != CallRinging || c.p.activeCall() != nil {
+			continue
+		}
+		c.p.audio.WriteFrame(frame)
+	}
+}
+
+// Ringback tone (GOST 21655, ITU-T E.180 Suppl. 2 for Russia): 425 Hz,
+// 1 s on, 4 s off.
+const (
+	ringbackHz    = 425
+	ringbackOn    = 1 * SampleRate
+	ringbackCycle = 5 * SampleRate
+	ringbackLevel = 8000
+)
+
+// ringbackFrame fills dst with the ringback samples starting at sample n.
+func ringbackFrame(dst []int16, n int) {
+	for i := range dst {
+		k := n + i
+		if k%ringbackCycle >= ringbackOn {
+			dst[i] = 0
+			continue
+		}
+		dst[i] = int16(ringbackLevel * math.Sin(2*math.Pi*ringbackHz*float64(k)/SampleRate))
 	}
 }
 

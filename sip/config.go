@@ -84,6 +84,18 @@ type Config struct {
 	RequestTimeout time.Duration
 	// RetryMin and RetryMax bound the registration retry backoff; zero means 2 s and 120 s.
 	RetryMin, RetryMax time.Duration
+	// VirtualNumberHeaders lists the headers of an incoming INVITE that may
+	// carry the virtual number (the company number the client called), in
+	// order of preference; the first one present with a number wins. Names
+	// are case-insensitive; any header holding a SIP or tel URI works. For
+	// Diversion (RFC 5806) the last entry, the original called number, is
+	// used. Empty means P-Called-Party-ID, Diversion, To.
+	VirtualNumberHeaders []string
+	// AttributeHeaders maps header names of an incoming INVITE
+	// (case-insensitive) to attribute names reported by [Call.Attributes],
+	// e.g. "X-Scenario" → [AttrScenario] for the PBX's call-tracking
+	// headers. Empty means no header attributes.
+	AttributeHeaders map[string]string
 }
 
 const (
@@ -179,6 +191,22 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = cfg.RetryMin
+	}
+	if len(cfg.VirtualNumberHeaders) == 0 {
+		cfg.VirtualNumberHeaders = DefaultVirtualNumberHeaders()
+	}
+	for _, h := range cfg.VirtualNumberHeaders {
+		if !validHeaderName(h) {
+			return cfg, fmt.Errorf("virtual number header %q is not a header name", h)
+		}
+	}
+	for h, attr := range cfg.AttributeHeaders {
+		if !validHeaderName(h) {
+			return cfg, fmt.Errorf("attribute header %q is not a header name", h)
+		}
+		if attr == "" {
+			return cfg, fmt.Errorf("attribute header %q has no attribute name", h)
+		}
 	}
 	return cfg, nil
 }

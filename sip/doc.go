@@ -15,8 +15,23 @@
 // package's goroutines and must not block.
 //
 // Audio is exchanged with an [AudioDevice] as 20 ms frames of 8 kHz mono
-// 16-bit PCM; package sip/audio provides one over the sound card.
+// 16-bit PCM; package sip/audio provides one over the sound card. Only the
+// active call uses the device: answering a second call ([Call.Answer]) or
+// resuming a held one ([Call.Resume]) puts the other active call on hold
+// (call waiting). While an outgoing call rings, early media (183 with SDP)
+// is played, or else a local ringback tone ([WithoutRingback] turns it off).
+//
+// Transfers (transfer.go): [Call.Transfer] is a blind transfer and
+// [Call.AttendedTransfer] an attended one (REFER with Replaces); a REFER
+// received in a call is followed (we call the target and report with
+// NOTIFY); an INVITE with Replaces takes over the named call without
+// ringing. [CallEvent] reports the outcome (CauseTransferred with
+// TransferTarget, CauseReplaced with ReplacedBy).
+//
+// [Call.Attributes] gives the rules engine the virtual number and the PBX's
+// call-tracking headers of an incoming INVITE, as configured by
+// [Config.VirtualNumberHeaders] and [Config.AttributeHeaders].
 //
 // Known upstream defects that this package works around are documented next
-// to the workaround (see transport.go, dtmf.go and register.go).
+// to the workaround (see transport.go, dtmf.go, register.go and transfer.go).
 package sip

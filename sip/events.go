@@ -22,8 +22,15 @@ type CallEvent struct {
 	Reason  string
 	// AnsweredBy is who answered (remote user part) for CallActive after an answer.
 	AnsweredBy string
-	// TransferTarget is set when the call ended by transfer.
+	// TransferTarget is set when the call ended by transfer (CauseTransferred):
+	// the SIP URI of the party the remote party was handed to.
 	TransferTarget string
+	// ReplacedBy is set when the call ended with CauseReplaced: the ID of
+	// the new call that took its place (attended transfer, RFC 3891).
+	ReplacedBy string
+	// EarlyMedia is set on CallRinging when the callee sent early media
+	// (183 with SDP), which is then played instead of the local ringback.
+	EarlyMedia bool
 	// RingDuration is from the start of the call to its answer or end;
 	// TalkDuration from answer to end. Both are set on CallEnded.
 	RingDuration time.Duration

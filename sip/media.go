@@ -31,6 +31,7 @@ type mediaPipe struct {
 	dtmfW  *diago.DTMFWriter
 	rec    *wavWriter
 	held   atomic.Bool
+	sendMu sync.Mutex // held while a frame is written; see waitAnswerAfterEarly
 
 	rxMu sync.Mutex
 	rxQ  [][]int16 // decoded received frames waiting for the recorder
@@ -152,7 +153,7 @@ func (mp *mediaPipe) receive() {
 			continue
 		}
 		frame := bytesToSamples(pcm[:m])
-		if !mp.held.Load() && mp.c.p.activeCall() == mp.c {
+		if mp.owned() {
 			mp.c.p.audio.WriteFrame(frame)
 		}
 		if mp.rec != nil {
@@ -182,7 +183,8 @@ func (mp *mediaPipe) send() {
 		case <-tick.C:
 		}
 		out := silence
-		if !mp.held.Load() && !mp.c.muted.Load() && mp.c.p.activeCall() == mp.c {
+		// Early media is one-way: we send silence until the answer.
+		if !mp.c.early.Load() && !mp.c.muted.Load() && mp.owned() {
 			mp.c.p.audio.ReadFrame(frame)
 			out = frame
 		}
@@ -194,7 +196,10 @@ func (mp *mediaPipe) send() {
 			_, err = audio.EncodeUlawTo(enc, raw)
 		}
 		if err == nil {
-			if _, err := mp.w.Write(enc); err != nil && errors.Is(err, io.ErrClosedPipe) {
+			mp.sendMu.Lock()
+			_, err = mp.w.Write(enc)
+			mp.sendMu.Unlock()
+			if err != nil && errors.Is(err, io.ErrClosedPipe) {
 				return
 			}
 		}
@@ -214,6 +219,16 @@ func (mp *mediaPipe) send() {
 			}
 		}
 	}
+}
+
+// owned reports whether this call has the audio device: it is the active
+// call and not on hold, or it plays early media while no call is active.
+func (mp *mediaPipe) owned() bool {
+	if mp.held.Load() {
+		return false
+	}
+	active := mp.c.p.activeCall()
+	return active == mp.c || active == nil && mp.c.early.Load()
 }
 
 // stop ends both goroutines, closes the media session and the recording.

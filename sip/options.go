@@ -27,3 +27,18 @@ func WithAudioDevice(d AudioDevice) Option {
 func WithJitterBuffer() Option {
 	return func(p *Phone) { p.jitter = true }
 }
+
+// WithoutRingback turns off the ringback tone the phone otherwise plays on
+// the audio device while an outgoing call rings without early media (425 Hz,
+// 1 s on, 4 s off), for an application that plays its own.
+func WithoutRingback() Option {
+	return func(p *Phone) { p.noRingback = true }
+}
+
+// WithoutAutoHold makes [Call.Answer] and [Call.Resume] leave the other
+// calls as they are instead of putting the active one on hold. Several
+// calls may then be active at once; the one activated last has the audio
+// device. For load tests and automatic answering services.
+func WithoutAutoHold() Option {
+	return func(p *Phone) { p.noAutoHold = true }
+}

@@ -24,6 +24,10 @@ type Phone struct {
 	log    *slog.Logger
 	audio  AudioDevice
 	jitter bool
+	// noRingback turns off the local ringback tone (WithoutRingback).
+	noRingback bool
+	// noAutoHold keeps other calls active on Answer and Resume (WithoutAutoHold).
+	noAutoHold bool
 
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
@@ -168,6 +172,8 @@ func (p *Phone) build() error {
 	// Replace diago's INFO handler, which answers 406 to every DTMF INFO
 	// (readSIPInfoDTMF is commented out in v0.42.1).
 	srv.OnInfo(p.handleInfo)
+	// Replace diago's REFER handler (transfer.go handleRefer).
+	srv.OnRefer(p.handleRefer)
 	return nil
 }
 
@@ -303,8 +309,8 @@ func detachedTimeout(ctx context.Context, d time.Duration) (context.Context, con
 	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
-// activeCall is the call that owns the audio device: the newest answered
-// call that is not on hold. It is read for every audio frame.
+// activeCall is the call that owns the audio device: of the answered calls
+// not on hold, the one that became active last. It is read for every audio frame.
 func (p *Phone) activeCall() *Call { return p.active.Load() }
 
 // updateActive recomputes activeCall after a call changed state.
@@ -312,13 +318,21 @@ func (p *Phone) updateActive() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var best *Call
+	var bestSince time.Time
 	for _, c := range p.calls {
 		c.mu.Lock()
-		ok := c.state == CallActive
+		ok, since := c.state == CallActive, c.activeSince
 		c.mu.Unlock()
-		if ok && (best == nil || c.created.After(best.created)) {
-			best = c
+		if ok && (best == nil || since.After(bestSince)) {
+			best, bestSince = c, since
 		}
 	}
 	p.active.Store(best)
+}
+
+// aorString is the account's address of record, sip:user@domain.
+func (p *Phone) aorString() string {
+	host, port, _ := splitHostPort(p.cfg.Account.Domain)
+	u := gosip.Uri{Scheme: "sip", User: p.cfg.Account.User, Host: host, Port: port}
+	return u.String()
 }

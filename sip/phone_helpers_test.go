@@ -15,10 +15,11 @@ import (
 // toneDevice is an AudioDevice that "captures" a sine of freq Hz and keeps
 // everything it is asked to play.
 type toneDevice struct {
-	freq  float64
-	mu    sync.Mutex
-	phase float64
-	heard []int16
+	freq    float64
+	mu      sync.Mutex
+	discard bool // benchmarks: keep nothing
+	phase   float64
+	heard   []int16
 }
 
 func (d *toneDevice) ReadFrame(dst []int16) {
@@ -35,7 +36,9 @@ func (d *toneDevice) ReadFrame(dst []int16) {
 func (d *toneDevice) WriteFrame(src []int16) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.heard = append(d.heard, src...)
+	if !d.discard {
+		d.heard = append(d.heard, src...)
+	}
 }
 
 // heardSince returns the samples played after the first n.
@@ -183,7 +186,7 @@ type testPhone struct {
 }
 
 // startPhone builds a Phone for user@kamailio, runs it and stops it in Cleanup.
-func startPhone(t testing.TB, k *kamailio, user, password string, toneHz float64, mutate func(*Config)) *testPhone {
+func startPhone(t testing.TB, k *kamailio, user, password string, toneHz float64, mutate func(*Config), opts ...Option) *testPhone {
 	t.Helper()
 	cfg := Config{
 		Account: Account{
@@ -207,7 +210,7 @@ func startPhone(t testing.TB, k *kamailio, user, password string, toneHz float64
 	if os.Getenv("OMNIPHONE_SIP_JITTER") != "" {
 		logOpt = append(logOpt, WithJitterBuffer())
 	}
-	p, err := New(cfg, append(logOpt, WithAudioDevice(dev))...)
+	p, err := New(cfg, append(append(logOpt, WithAudioDevice(dev)), opts...)...)
 	require.NoError(t, err)
 	ev := newEvents(p)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -129,6 +129,9 @@ const (
 	CauseTransferred
 	// CauseShutdown: the phone was closed while the call was up.
 	CauseShutdown
+	// CauseReplaced: another call took this one's place (INVITE with
+	// Replaces, RFC 3891), e.g. we were the target of an attended transfer.
+	CauseReplaced
 )
 
 // String returns the cause's name.
@@ -156,6 +159,8 @@ func (c EndCause) String() string {
 		return "transferred"
 	case CauseShutdown:
 		return "shutdown"
+	case CauseReplaced:
+		return "replaced"
 	default:
 		return fmt.Sprintf("EndCause(%d)", int(c))
 	}

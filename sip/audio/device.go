@@ -125,20 +125,7 @@ func Open(cfg Config) (*Device, error) {
 
 // find returns the (pinned) ID of the device called name.
 func (d *Device) find(kind malgo.DeviceType, name string) (*malgo.DeviceID, error) {
-	infos, err := d.ctx.Devices(kind)
-	if err != nil {
-		return nil, fmt.Errorf("list audio devices: %w", err)
-	}
-	for _, i := range infos {
-		if i.Name() == name {
-			id := new(malgo.DeviceID)
-			*id = i.ID
-			// The ID is handed to C through the device config.
-			d.pin.Pin(id)
-			return id, nil
-		}
-	}
-	return nil, fmt.Errorf("%w: %q", ErrDeviceNotFound, name)
+	return findDevice(d.ctx, &d.pin, kind, name)
 }
 
 // onData is miniaudio's callback: S16 mono little-endian in both directions.

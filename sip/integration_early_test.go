@@ -1,0 +1,96 @@
+package sip
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestIntegrationEarlyMedia: a SIPp UAS registered at Kamailio answers our
+// INVITE with 183 + SDP and streams 1 kHz for 2 s before 200 OK. The phone
+// plays the early media (no ringback), then the call continues on the same
+// RTP session.
+func TestIntegrationEarlyMedia(t *testing.T) {
+	sippBin := requirePeer(t, "sipp", "sip-tester")
+	users := map[string]string{"gouac": "go123", "sippuas": "uas123"}
+	k := startKamailio(t, users)
+	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
+	p.ev.waitReg(t, RegRegistered, 0)
+
+	dir := t.TempDir()
+	wav := filepath.Join(dir, "tone1000-ulaw.wav")
+	writeUlawWAV(t, wav, baresipHz, 2*time.Second)
+	write := func(name string, repl ...string) string {
+		b, err := os.ReadFile("testdata/" + name)
+		require.NoError(t, err)
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(strings.NewReplacer(repl...).Replace(string(b))), 0o644))
+		return path
+	}
+	port := strconv.Itoa(testPort(t))
+	reg := startProc(t, "sipp-register", dir, sippBin, k.Addr(), "-sf", write("register.xml"),
+		"-s", "sippuas", "-au", "sippuas", "-ap", "uas123", "-i", "127.0.0.1", "-p", port, "-m", "1", "-nostdin", "-timeout", "20s")
+	select {
+	case <-reg.done:
+		require.Zero(t, reg.cmd.ProcessState.ExitCode(), "SIPp REGISTER failed")
+	case <-time.After(30 * time.Second):
+		t.Fatal("SIPp REGISTER did not finish")
+	}
+	uas := startProc(t, "sipp-uas", dir, sippBin, "-sf", write("uas-early.xml", "__WAV__", wav, "__EARLY_MS__", "2000"),
+		"-s", "sippuas", "-i", "127.0.0.1", "-p", port, "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+testPort(t)%20000),
+		"-m", "1", "-nostdin", "-timeout", "60s", "-trace_err")
+	time.Sleep(300 * time.Millisecond) // SIPp binds its port
+
+	c, err := p.Dial("sippuas")
+	require.NoError(t, err)
+	ringing := p.ev.waitCall(t, c, CallRinging, 20*time.Second)
+	require.True(t, ringing.EarlyMedia, "183 with SDP must be reported as early media")
+	mark := p.dev.heardLen()
+	p.ev.waitCall(t, c, CallActive, 20*time.Second)
+	early := p.dev.heardSince(mark)
+	requireTone(t, "early media", early, SampleRate, baresipHz, 1)
+	require.Less(t, toneSeconds(early, ringbackHz, SampleRate), 0.2, "ringback played over early media")
+
+	mark = p.dev.heardLen()
+	time.Sleep(1500 * time.Millisecond)
+	requireTone(t, "after the answer", p.dev.heardSince(mark), SampleRate, baresipHz, 1)
+	require.NoError(t, c.Hangup())
+	p.ev.waitCall(t, c, CallEnded, 20*time.Second)
+	select {
+	case <-uas.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("SIPp UAS did not finish")
+	}
+	require.Zero(t, uas.cmd.ProcessState.ExitCode(), "SIPp UAS scenario failed")
+}
+
+// TestIntegrationRingback: the callee rings (180 without SDP), so the phone
+// plays the local ringback tone (425 Hz, 1 s on, 4 s off) until we give up.
+func TestIntegrationRingback(t *testing.T) {
+	k := startKamailio(t, callUsers)
+	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
+	bob := startPhone(t, k, "bob", "bob123", targetHz, nil)
+	p.ev.waitReg(t, RegRegistered, 0)
+	bob.ev.waitReg(t, RegRegistered, 0)
+
+	c, err := p.Dial("bob")
+	require.NoError(t, err)
+	ringing := p.ev.waitCall(t, c, CallRinging, 20*time.Second)
+	require.False(t, ringing.EarlyMedia)
+	in := bob.ev.waitIncoming(t, 1)
+	time.Sleep(1500 * time.Millisecond)
+	heard := p.dev.heardSince(0)
+	requireTone(t, "ringback", heard, SampleRate, ringbackHz, 0.8)
+	require.NoError(t, c.Hangup())
+	p.ev.waitCall(t, c, CallEnded, 20*time.Second)
+	bob.ev.waitCall(t, in, CallEnded, 20*time.Second)
+	// The tone stops with the call.
+	n := p.dev.heardLen()
+	time.Sleep(200 * time.Millisecond)
+	require.Equal(t, n, p.dev.heardLen())
+}
