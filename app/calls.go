@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 
+	"github.com/omniphone/omniphone/calllog"
 	"github.com/omniphone/omniphone/crm/lookup"
 	"github.com/omniphone/omniphone/sip"
 )
@@ -249,6 +250,9 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 	link := a.calls.links[info.ID]
 	delete(a.calls.links, info.ID)
 	a.calls.mu.Unlock()
+	if withAttrs, ok := c.(interface{ Attributes() map[string]string }); ok {
+		link = calllog.WithAttributes(link, withAttrs.Attributes())
+	}
 
 	rec := callRecord(info, ev, a.opts.Account, link)
 	entry := historyEntry{Record: rec, State: "not sent"}

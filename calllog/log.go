@@ -73,7 +73,7 @@ func (l *Log) Ended(ev sip.CallEvent) {
 	link := l.links[info.ID]
 	delete(l.links, info.ID)
 	l.mu.Unlock()
-	rec := Record(info, ev, l.opts.Account, link)
+	rec := Record(info, ev, l.opts.Account, WithAttributes(link, ev.Call.Attributes()))
 	data, err := json.Marshal(rec)
 	if err != nil {
 		l.opts.Logger.Error("call record not encoded", "call", rec.ID, "err", err)

@@ -74,3 +74,28 @@ func unansweredOutcome(info sip.Info, ev sip.CallEvent) crm.Outcome {
 	}
 	return crm.OutcomeMissed
 }
+
+// WithAttributes completes link with what the PBX put in the INVITE (sip
+// Call.Attributes): the virtual number, unless the app already knows the
+// number the client saw (C3), and the call-tracking parameters the rules
+// engine filters on (CP7, EF1).
+func WithAttributes(link Link, attrs map[string]string) Link {
+	if link.VirtualNumber == "" {
+		link.VirtualNumber = attrs[sip.AttrVirtualNumber]
+	}
+	set := func(dst *string, name string) {
+		if *dst == "" {
+			*dst = attrs[name]
+		}
+	}
+	p := &link.Params
+	set(&p.Scenario, sip.AttrScenario)
+	set(&p.LastOperation, sip.AttrLastOperation)
+	set(&p.Group, sip.AttrGroup)
+	set(&p.Campaign, sip.AttrCampaign)
+	set(&p.FirstCampaign, sip.AttrFirstCampaign)
+	set(&p.Site, sip.AttrSite)
+	set(&p.Source, sip.AttrSource)
+	set(&p.FirstCommunicationID, sip.AttrFirstCommunicationID)
+	return link
+}

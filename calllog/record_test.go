@@ -63,3 +63,15 @@ func TestRecord_C4LinksTheBitrixCallAndKeepsTheRecording(t *testing.T) {
 	require.Equal(t, "/tmp/rec/x.wav", c.Recording.File)
 	require.Equal(t, time.Minute, c.Duration())
 }
+
+func TestWithAttributes_FillsWhatTheINVITECarried(t *testing.T) {
+	attrs := map[string]string{sip.AttrVirtualNumber: "+74950000001", sip.AttrSite: "shop.ru", sip.AttrCampaign: "Контекст",
+		sip.AttrFirstCommunicationID: "fc-7"}
+	l := WithAttributes(Link{}, attrs)
+	require.Equal(t, "+74950000001", l.VirtualNumber)
+	require.Equal(t, "shop.ru", l.Params.Site)
+	require.Equal(t, "Контекст", l.Params.Campaign)
+	require.Equal(t, "fc-7", l.Params.FirstCommunicationID)
+	kept := WithAttributes(Link{VirtualNumber: "+74951234567"}, attrs)
+	require.Equal(t, "+74951234567", kept.VirtualNumber, "the number the app knows the client saw wins (C3)")
+}

@@ -64,6 +64,7 @@ func configured() Settings {
 	acc := NewSIPAccount("office")
 	acc.DisplayName, acc.User, acc.Domain, acc.Registrar, acc.Default = "Irina", "101", "pbx.example.com", "pbx.example.com:5060", true
 	acc.CallerID = "+74951234567"
+	acc.CallHeaders = map[string]string{"X-Scenario": "scenario", "X-Site": "site"}
 	second := NewSIPAccount("backup")
 	second.User, second.Domain, second.Transport, second.Codecs = "101", "10.0.0.5", TransportTCP, []string{"PCMA", "opus"}
 	s.SIP.Accounts = []SIPAccount{acc, second}

@@ -268,8 +268,15 @@ type SIPAccount struct {
 	CallerID string `json:"caller_id,omitempty"`
 	// DialPlan rewrites dialled numbers for the PBX; empty is DialPlanNone.
 	DialPlan DialPlan `json:"dial_plan,omitempty"`
-	Default  bool     `json:"default"`
+	// CallHeaders maps INVITE headers of the PBX's call tracking to the
+	// call parameters they carry (e.g. "X-Scenario": "scenario"); see
+	// CallHeaderParams.
+	CallHeaders map[string]string `json:"call_headers,omitempty"`
+	Default     bool              `json:"default"`
 }
+
+// CallHeaderParams are the call parameters an INVITE header may carry.
+var CallHeaderParams = []string{"scenario", "last_operation", "group", "campaign", "first_campaign", "site", "source", "first_communication_id"}
 
 // DialPlan is how dialled Russian numbers are written for the PBX.
 type DialPlan string

@@ -346,6 +346,14 @@ func (s SIP) validate(c *problems) {
 		default:
 			c.add(path+".dial_plan", "must be none, ru-e164, ru-8 or ru-7, not %q", a.DialPlan)
 		}
+		for _, h := range sortedMapKeys(a.CallHeaders) {
+			switch {
+			case strings.TrimSpace(h) == "" || strings.ContainsAny(h, " :\t"):
+				c.add(path+".call_headers", "%q is not a header name", h)
+			case !slices.Contains(CallHeaderParams, a.CallHeaders[h]):
+				c.add(path+".call_headers", "header %s maps to %q: use one of %s", h, a.CallHeaders[h], strings.Join(CallHeaderParams, ", "))
+			}
+		}
 		if a.CallerID != "" && !isPhoneNumber(a.CallerID) {
 			c.add(path+".caller_id", "%q is not a phone number: use digits, optionally with a leading +", a.CallerID)
 		}
@@ -406,6 +414,15 @@ func (s Sync) validate(c *problems) {
 	default:
 		c.add("sync.mode", "must be \"embedded\" or \"team\", not %q", s.Mode)
 	}
+}
+
+func sortedMapKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 func joinParams(ps []Param) string {

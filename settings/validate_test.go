@@ -107,6 +107,8 @@ func TestValidate_Rules(t *testing.T) {
 		{"SIP codec unknown", func(s *Settings) { s.SIP.Accounts[0].Codecs = []string{"PCMU", "G729"} }, "sip.accounts[0].codecs[1]", `unknown codec "G729"`},
 		{"SIP codec twice", func(s *Settings) { s.SIP.Accounts[0].Codecs = []string{"PCMU", "pcmu"} }, "sip.accounts[0].codecs[1]", "listed twice"},
 		{"SIP dtmf", func(s *Settings) { s.SIP.Accounts[0].DTMF = "inband" }, "sip.accounts[0].dtmf", `"rfc4733" or "info"`},
+		{"SIP call header param", func(s *Settings) { s.SIP.Accounts[0].CallHeaders = map[string]string{"X-City": "city"} }, "sip.accounts[0].call_headers", "use one of scenario"},
+		{"SIP call header name", func(s *Settings) { s.SIP.Accounts[0].CallHeaders = map[string]string{"X Site": "site"} }, "sip.accounts[0].call_headers", "not a header name"},
 		{"SIP dial plan", func(s *Settings) { s.SIP.Accounts[0].DialPlan = "us" }, "sip.accounts[0].dial_plan", "ru-e164"},
 		{"SIP caller id", func(s *Settings) { s.SIP.Accounts[0].CallerID = "Irina" }, "sip.accounts[0].caller_id", "not a phone number"},
 		{"SIP id unique", func(s *Settings) { s.SIP.Accounts[1].ID = "office" }, "sip.accounts[1].id", "used twice"},

@@ -103,7 +103,7 @@ func (svc *services) startPhone(ctx context.Context, dir string, s settings.Sett
 	if err != nil && !errors.Is(err, settings.ErrSecretNotFound) {
 		return fmt.Errorf("password of %s: %w", acc.ID, err)
 	}
-	cfg := sip.Config{Account: sipAccount(acc, password), UserAgent: "Omniphone"}
+	cfg := sip.Config{Account: sipAccount(acc, password), UserAgent: "Omniphone", AttributeHeaders: acc.CallHeaders}
 	if s.Recordings.Send {
 		cfg.RecordDir = filepath.Join(dir, "recordings")
 		if err := os.MkdirAll(cfg.RecordDir, 0o700); err != nil {
