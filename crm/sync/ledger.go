@@ -270,28 +270,27 @@ func setStep(ctx context.Context, q querier, id, step, state, detail string, now
 
 // countCalls counts ledger rows by state, for metrics and status.
 func countCalls(ctx context.Context, q querier) (map[string]int, error) {
-	rows, err := q.query(ctx, `SELECT state, COUNT(*) FROM omnisync_call GROUP BY state`)
+	out, err := countByState(ctx, q, `SELECT state, COUNT(*) FROM omnisync_call GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: count: %w", err)
 	}
-	defer rows.Close()
-	out := map[string]int{}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			return nil, err
-		}
-		out[s] = int(n)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // countJobs counts River jobs by state.
 func countJobs(ctx context.Context, q querier) (map[string]int, error) {
-	rows, err := q.query(ctx, `SELECT state, COUNT(*) FROM river_job GROUP BY state`)
+	out, err := countByState(ctx, q, `SELECT state, COUNT(*) FROM river_job GROUP BY state`)
 	if err != nil {
 		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	return out, nil
+}
+
+// countByState runs a "SELECT state, COUNT(*) … GROUP BY state" query.
+func countByState(ctx context.Context, q querier, query string) (map[string]int, error) {
+	rows, err := q.query(ctx, query)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]int{}

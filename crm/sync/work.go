@@ -92,7 +92,7 @@ func (e *Engine) workDelayed(ctx context.Context, job *river.Job[DelayedStepArgs
 	if state == StateDone {
 		return done(ctx, nil, nil)
 	}
-	row, call, pc, err := e.callOf(ctx, id)
+	_, call, pc, err := e.callOf(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,6 @@ func (e *Engine) workDelayed(ctx context.Context, job *river.Job[DelayedStepArgs
 		}
 		users = snap.Users
 	}
-	_ = row
 	if err := setStep(ctx, e.q.db(), id, stepSchedule, StateSending, "", e.now()); err != nil {
 		return err
 	}
