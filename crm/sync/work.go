@@ -85,16 +85,12 @@ func (e *Engine) workProcess(ctx context.Context, job *river.Job[ProcessCallArgs
 // workDelayed is CP5's delayed step.
 func (e *Engine) workDelayed(ctx context.Context, job *river.Job[DelayedStepArgs], done commitFunc) error {
 	id := job.Args.CallID
-	state, _, err := stepState(ctx, e.q.db(), id, stepSchedule)
+	state, call, pc, err := e.pendingStep(ctx, id, stepSchedule)
 	if err != nil {
 		return err
 	}
 	if state == StateDone {
 		return done(ctx, nil, nil)
-	}
-	_, call, pc, err := e.callOf(ctx, id)
-	if err != nil {
-		return err
 	}
 	var users []rules.User
 	if pd := pc.cached(e.now(), 24*time.Hour); pd != nil {
@@ -135,16 +131,12 @@ var errNotYet = errors.New("the recording is not there yet")
 // call, snoozing while the file is not there.
 func (e *Engine) workRecording(ctx context.Context, job *river.Job[RecordingArgs], done commitFunc) error {
 	id := job.Args.CallID
-	state, _, err := stepState(ctx, e.q.db(), id, stepRecording)
+	state, _, pc, err := e.pendingStep(ctx, id, stepRecording)
 	if err != nil {
 		return err
 	}
 	if state == StateDone {
 		return done(ctx, nil, nil)
-	}
-	_, _, pc, err := e.callOf(ctx, id)
-	if err != nil {
-		return err
 	}
 	rec := job.Args.Recording
 	var fileID int
@@ -191,16 +183,12 @@ func (e *Engine) snoozeRecording(ctx context.Context, job *river.Job[RecordingAr
 // workChat posts OL1's message once its entity exists.
 func (e *Engine) workChat(ctx context.Context, job *river.Job[ChatMessageArgs], done commitFunc) error {
 	id := job.Args.CallID
-	state, _, err := stepState(ctx, e.q.db(), id, stepNotify)
+	state, _, pc, err := e.pendingStep(ctx, id, stepNotify)
 	if err != nil {
 		return err
 	}
 	if state == StateDone {
 		return done(ctx, nil, nil)
-	}
-	_, _, pc, err := e.callOf(ctx, id)
-	if err != nil {
-		return err
 	}
 	var mid b24.Int
 	err = pc.client.Call(ctx, "im.notify.system.add", b24.Params{"USER_ID": job.Args.UserID, "MESSAGE": job.Args.Message, "TAG": "omnisync|" + id}, &mid, b24.Idempotent())
@@ -211,6 +199,17 @@ func (e *Engine) workChat(ctx context.Context, job *river.Job[ChatMessageArgs], 
 	return done(ctx, func(q querier) error {
 		return setStep(ctx, q, id, stepNotify, StateDone, fmt.Sprintf("message %d", mid), now)
 	}, nil)
+}
+
+// pendingStep reads a follow-up step's state and, unless the step is already
+// done, the call and portal connection it works on.
+func (e *Engine) pendingStep(ctx context.Context, id, step string) (string, crm.Call, *portalConn, error) {
+	state, _, err := stepState(ctx, e.q.db(), id, step)
+	if err != nil || state == StateDone {
+		return state, crm.Call{}, nil, err
+	}
+	_, call, pc, err := e.callOf(ctx, id)
+	return state, call, pc, err
 }
 
 func (e *Engine) callOf(ctx context.Context, id string) (*callRow, crm.Call, *portalConn, error) {
