@@ -69,12 +69,7 @@ func (e *Engine) workProcess(ctx context.Context, job *river.Job[ProcessCallArgs
 		if err := markDone(ctx, q, id, r.res, r.journal, now); err != nil {
 			return err
 		}
-		for _, s := range r.steps {
-			if err := setStep(ctx, q, id, s, StateQueued, "", now); err != nil {
-				return err
-			}
-		}
-		return nil
+		return queueSteps(ctx, q, id, r.steps, now)
 	}, r.follow)
 	if err == nil {
 		e.metrics.callDone(call, now, r.res.Requests)
@@ -115,12 +110,7 @@ func (e *Engine) workDelayed(ctx context.Context, job *river.Job[DelayedStepArgs
 		if err := setStep(ctx, q, id, stepSchedule, StateDone, string(detail), now); err != nil {
 			return err
 		}
-		for _, s := range r.steps {
-			if err := setStep(ctx, q, id, s, StateQueued, "", now); err != nil {
-				return err
-			}
-		}
-		return nil
+		return queueSteps(ctx, q, id, r.steps, now)
 	}, r.follow)
 }
 
@@ -199,6 +189,16 @@ func (e *Engine) workChat(ctx context.Context, job *river.Job[ChatMessageArgs], 
 	return done(ctx, func(q querier) error {
 		return setStep(ctx, q, id, stepNotify, StateDone, fmt.Sprintf("message %d", mid), now)
 	}, nil)
+}
+
+// queueSteps records the follow-up steps a carried-out plan enqueued.
+func queueSteps(ctx context.Context, q querier, id string, steps []string, now time.Time) error {
+	for _, s := range steps {
+		if err := setStep(ctx, q, id, s, StateQueued, "", now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // pendingStep reads a follow-up step's state and, unless the step is already
