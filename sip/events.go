@@ -1,6 +1,9 @@
 package sip
 
-import "time"
+import (
+	"sync"
+	"time"
+)
 
 // RegEvent reports a registration state change.
 type RegEvent struct {
@@ -75,32 +78,22 @@ func (p *Phone) OnDTMF(f func(DTMFEvent)) {
 	p.onDTMF = f
 }
 
-func (p *Phone) emitReg(ev RegEvent) {
-	p.hmu.Lock()
-	f := p.onReg
-	p.hmu.Unlock()
+// emit calls the handler *h, read under mu, outside the lock so a handler may
+// set handlers itself.
+func emit[T any](mu *sync.Mutex, h *func(T), ev T) {
+	mu.Lock()
+	f := *h
+	mu.Unlock()
 	if f != nil {
 		f(ev)
 	}
 }
 
-func (p *Phone) emitCall(ev CallEvent) {
-	p.hmu.Lock()
-	f := p.onCall
-	p.hmu.Unlock()
-	if f != nil {
-		f(ev)
-	}
-}
+func (p *Phone) emitReg(ev RegEvent) { emit(&p.hmu, &p.onReg, ev) }
 
-func (p *Phone) emitDTMF(ev DTMFEvent) {
-	p.hmu.Lock()
-	f := p.onDTMF
-	p.hmu.Unlock()
-	if f != nil {
-		f(ev)
-	}
-}
+func (p *Phone) emitCall(ev CallEvent) { emit(&p.hmu, &p.onCall, ev) }
+
+func (p *Phone) emitDTMF(ev DTMFEvent) { emit(&p.hmu, &p.onDTMF, ev) }
 
 func (p *Phone) incomingHandler() func(*Call) {
 	p.hmu.Lock()
