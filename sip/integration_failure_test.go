@@ -57,26 +57,54 @@ func TestIntegrationCallFailures(t *testing.T) {
 }
 
 // TestIntegrationUnregisterOwnBinding checks that closing one device of a
-// user leaves the user's other device registered (no "Contact: *").
+// user leaves the user's other device registered (no "Contact: *"), over
+// UDP and TCP.
 func TestIntegrationUnregisterOwnBinding(t *testing.T) {
+	for _, tr := range []Transport{TransportUDP, TransportTCP} {
+		t.Run(string(tr), func(t *testing.T) { testUnregisterOwnBinding(t, tr) })
+	}
+}
+
+func testUnregisterOwnBinding(t *testing.T, tr Transport) {
 	k := startKamailio(t, callUsers)
-	first := startPhone(t, k, "bob", "bob123", baresipHz, nil)
-	second := startPhone(t, k, "bob", "bob123", baresipHz, nil)
+	useTransport := func(c *Config) { c.Account.Transport = tr }
+	first := startPhone(t, k, "bob", "bob123", baresipHz, useTransport)
+	second := startPhone(t, k, "bob", "bob123", baresipHz, useTransport)
 	caller := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	first.ev.waitReg(t, RegRegistered, 0)
 	second.ev.waitReg(t, RegRegistered, 0)
 	caller.ev.waitReg(t, RegRegistered, 0)
 
-	require.NoError(t, first.Close())
-	first.ev.waitReg(t, RegUnregistered, 0)
-
+	// Closed in the middle of a call: the BYE and then the unREGISTER must
+	// still leave (the listeners outlive Run's context until shutdown ends).
 	c, err := caller.Dial("bob")
 	require.NoError(t, err)
-	in := second.ev.waitIncoming(t, 1)
+	in := first.ev.waitIncoming(t, 1)
+	require.NoError(t, in.Answer())
+	caller.ev.waitCall(t, c, CallActive, 20*time.Second)
+	require.NoError(t, first.Close())
+	ev := first.ev.waitReg(t, RegUnregistered, 0)
+	require.NoError(t, ev.Err, "the unREGISTER must reach the registrar")
+	end := caller.ev.waitCall(t, c, CallEnded, 5*time.Second)
+	require.Equal(t, CauseRemoteHangup, end.Cause, "the closing phone must send BYE; got %s", end.Reason)
+
+	c, err = caller.Dial("bob")
+	require.NoError(t, err)
+	in = second.ev.waitIncoming(t, 2)
 	require.NoError(t, in.Answer())
 	caller.ev.waitCall(t, c, CallActive, 20*time.Second)
 	require.NoError(t, c.Hangup())
 	second.ev.waitCall(t, in, CallEnded, 20*time.Second)
+
+	// The last device going away leaves no binding: the proxy answers 404
+	// at once instead of forwarding to a dead contact until timeout.
+	require.NoError(t, second.Close())
+	ev = second.ev.waitReg(t, RegUnregistered, 0)
+	require.NoError(t, ev.Err, "the unREGISTER must reach the registrar")
+	c, err = caller.Dial("bob")
+	require.NoError(t, err)
+	end = caller.ev.waitCall(t, c, CallEnded, 5*time.Second)
+	require.Equal(t, 404, end.SIPCode, "a call to a user with no device must be refused by the registrar; got %s", end.Reason)
 }
 
 // TestIntegrationRegistrarRestart checks that the phone registers again

@@ -197,7 +197,15 @@ func (p *Phone) Run(ctx context.Context) error {
 	defer close(p.runDone)
 	defer cancel()
 
-	if err := p.dg.ServeBackground(ctx, p.serveInvite); err != nil {
+	// diago closes its listeners when the serve context ends, and on UDP
+	// and TCP our requests leave through them: if the listeners followed
+	// ctx, the BYEs and the unREGISTER sent during shutdown would fail with
+	// "use of closed network connection" and the registrar would keep a
+	// dead binding until it expired. So they outlive ctx until shutdown
+	// has finished.
+	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopListening()
+	if err := p.dg.ServeBackground(listenCtx, p.serveInvite); err != nil {
 		return fmt.Errorf("listen %s/%s: %w", p.cfg.Account.Transport, p.laddr, err)
 	}
 	if p.cfg.Account.Transport == TransportUDP {
