@@ -197,24 +197,32 @@ func TestCall_DeclineAndMissedGoToHistory(t *testing.T) {
 
 // fakePhone records registration handlers and dials.
 type fakePhone struct {
-	reg    func(sip.RegEvent)
-	dialed []string
+	reg       func(sip.RegEvent)
+	dialed    []string
+	callerIDs []string
 }
 
-func (f *fakePhone) Dial(target string) (*sip.Call, error) {
+func (f *fakePhone) Dial(target string, opts ...sip.DialOption) (*sip.Call, error) {
 	f.dialed = append(f.dialed, target)
+	f.callerIDs = append(f.callerIDs, sip.NewDialOptions(opts...).CallerID)
 	return nil, errors.New("no route in this test")
 }
 func (f *fakePhone) OnRegState(h func(sip.RegEvent)) { f.reg = h }
 func (f *fakePhone) OnIncoming(func(*sip.Call))      {}
 func (f *fakePhone) OnCallState(func(sip.CallEvent)) {}
 
-func TestPhone_CallButtonFollowsRegistration(t *testing.T) {
+// phoneApp is an app with one account whose phone is a fakePhone.
+func phoneApp(t *testing.T) (*App, *fakePhone) {
 	p := &fakePhone{}
 	s := withAccount()
 	a := New(test.NewTempApp(t), Options{Dir: settings.Dir{Path: t.TempDir()}, Settings: s})
 	a.Attach(Services{Account: s.SIP.Accounts[0], Phone: p})
 	t.Cleanup(a.Close)
+	return a, p
+}
+
+func TestPhone_CallButtonFollowsRegistration(t *testing.T) {
+	a, p := phoneApp(t)
 	require.True(t, a.phone.call.Disabled())
 	p.reg(sip.RegEvent{State: sip.RegFailed, Err: &sip.RegisterError{StatusCode: 403}})
 	require.True(t, a.phone.call.Disabled())
@@ -228,11 +236,7 @@ func TestPhone_CallButtonFollowsRegistration(t *testing.T) {
 }
 
 func TestCB1_CallbackRingsTheOperatorFirst(t *testing.T) {
-	p := &fakePhone{}
-	s := withAccount()
-	a := New(test.NewTempApp(t), Options{Dir: settings.Dir{Path: t.TempDir()}, Settings: s})
-	a.Attach(Services{Account: s.SIP.Accounts[0], Phone: p})
-	t.Cleanup(a.Close)
+	a, p := phoneApp(t)
 	p.reg(sip.RegEvent{State: sip.RegRegistered})
 	require.NoError(t, a.Dial(context.Background(), events.DialRequest{Kind: events.KindCallback, Number: "+79991234567",
 		RingFirst: true, Text: "Перезвоните по поводу доставки"}))
@@ -245,17 +249,23 @@ func TestCB1_CallbackRingsTheOperatorFirst(t *testing.T) {
 }
 
 func TestC4_ClickNeedsARegisteredPhone(t *testing.T) {
-	p := &fakePhone{}
-	s := withAccount()
-	a := New(test.NewTempApp(t), Options{Dir: settings.Dir{Path: t.TempDir()}, Settings: s})
-	a.Attach(Services{Account: s.SIP.Accounts[0], Phone: p})
-	t.Cleanup(a.Close)
+	a, p := phoneApp(t)
 	err := a.Dial(context.Background(), events.DialRequest{Kind: events.KindClickToCall, Number: "+79991234567", CallID: "externalCall.1"})
 	require.ErrorIs(t, err, errNoPhone, "the router marks the offline event failed rather than losing it")
 	p.reg(sip.RegEvent{State: sip.RegRegistered})
 	err = a.Dial(context.Background(), events.DialRequest{Kind: events.KindClickToCall, Number: "+79991234567", CallID: "externalCall.1"})
 	require.ErrorContains(t, err, "no route in this test")
 	require.Equal(t, []string{"+79991234567"}, p.dialed)
+	require.Equal(t, []string{""}, p.callerIDs, "no C3 override: the account's caller ID")
+}
+
+func TestC3_ClickDialsWithTheOverridingCallerID(t *testing.T) {
+	a, p := phoneApp(t)
+	p.reg(sip.RegEvent{State: sip.RegRegistered})
+	err := a.Dial(context.Background(), events.DialRequest{Kind: events.KindClickToCall, Number: "+79991234567",
+		CallID: "externalCall.7", CallerID: "+74951112233"})
+	require.ErrorContains(t, err, "no route in this test")
+	require.Equal(t, []string{"+74951112233"}, p.callerIDs)
 }
 
 func TestMissedCall_NotifiesTheOperator(t *testing.T) {

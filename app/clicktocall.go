@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/omniphone/omniphone/crm/events"
+	"github.com/omniphone/omniphone/sip"
 )
 
 // errNoPhone means a click arrived but the phone cannot call.
@@ -46,7 +47,8 @@ func (a *App) dialLinked(number string, link callLink) error {
 	if !a.registered {
 		return errNoPhone
 	}
-	c, err := a.opts.Phone.Dial(number)
+	// C3: the client sees the overriding caller ID, if any.
+	c, err := a.opts.Phone.Dial(number, sip.WithCallerID(link.VirtualNumber))
 	if err != nil {
 		return fmt.Errorf("call %s: %w", number, err)
 	}

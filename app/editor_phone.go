@@ -65,7 +65,12 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 				{string(settings.DialPlanNone), lang.L("as typed")}, {string(settings.DialPlanRuE164), "+7XXXXXXXXXX"},
 				{string(settings.DialPlanRu8), "8XXXXXXXXXX"}, {string(settings.DialPlanRu7), "7XXXXXXXXXX"},
 			}, nil))),
-		e.field(path+".caller_id", lang.L("Caller ID (optional)"), entry(&a.CallerID, "+74951234567")),
+		container.NewGridWithColumns(2,
+			e.field(path+".caller_id", lang.L("Caller ID (optional)"), entry(&a.CallerID, "+74951234567")),
+			e.field(path+".caller_id_mode", lang.L("Caller ID is sent in"), choice(&a.CallerIDMode, []option{
+				{string(settings.CallerIDFrom), lang.L("From (user part)")},
+				{string(settings.CallerIDIdentity), "P-Asserted-Identity"},
+			}, nil))),
 		e.field(path+".id", lang.L("Short ID"), entry(&a.ID, "office")),
 		def,
 		e.removeButton(func() { e.draft.SIP.Accounts = append(e.draft.SIP.Accounts[:i], e.draft.SIP.Accounts[i+1:]...) }),

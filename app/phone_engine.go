@@ -14,7 +14,7 @@ import (
 
 // PhoneEngine is the part of *sip.Phone the app uses.
 type PhoneEngine interface {
-	Dial(target string) (*sip.Call, error)
+	Dial(target string, opts ...sip.DialOption) (*sip.Call, error)
 	OnRegState(func(sip.RegEvent))
 	OnIncoming(func(*sip.Call))
 	OnCallState(func(sip.CallEvent))

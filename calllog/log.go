@@ -112,7 +112,7 @@ var ErrCallbackNeedsWindow = errors.New("a callback request rings the operator f
 // events.Target.
 type Dialer struct {
 	Phone interface {
-		Dial(target string) (*sip.Call, error)
+		Dial(target string, opts ...sip.DialOption) (*sip.Call, error)
 	}
 	Log *Log
 }
@@ -127,7 +127,8 @@ func (d Dialer) Dial(ctx context.Context, req events.DialRequest) error {
 	if req.RingFirst {
 		return ErrCallbackNeedsWindow
 	}
-	c, err := d.Phone.Dial(req.Number)
+	// C3: the client sees the overriding caller ID, if any.
+	c, err := d.Phone.Dial(req.Number, sip.WithCallerID(req.CallerID))
 	if err != nil {
 		return fmt.Errorf("call %s: %w", req.Number, err)
 	}

@@ -266,6 +266,10 @@ type SIPAccount struct {
 	DTMF   DTMFMode `json:"dtmf"`
 	// CallerID is the number presented on outgoing calls, if any.
 	CallerID string `json:"caller_id,omitempty"`
+	// CallerIDMode is where the PBX expects a caller ID (C3 and CallerID):
+	// "from" (the user part of From, the default) or "identity"
+	// (P-Asserted-Identity/P-Preferred-Identity, From left as User).
+	CallerIDMode CallerIDMode `json:"caller_id_mode,omitempty"`
 	// DialPlan rewrites dialled numbers for the PBX; empty is DialPlanNone.
 	DialPlan DialPlan `json:"dial_plan,omitempty"`
 	// CallHeaders maps INVITE headers of the PBX's call tracking to the
@@ -274,6 +278,18 @@ type SIPAccount struct {
 	CallHeaders map[string]string `json:"call_headers,omitempty"`
 	Default     bool              `json:"default"`
 }
+
+// CallerIDMode is how an outgoing call presents a caller ID.
+type CallerIDMode string
+
+// Caller ID modes.
+const (
+	// CallerIDFrom writes it as the user part of From.
+	CallerIDFrom CallerIDMode = "from"
+	// CallerIDIdentity writes it in P-Asserted-Identity and
+	// P-Preferred-Identity and keeps From as the account's user.
+	CallerIDIdentity CallerIDMode = "identity"
+)
 
 // CallHeaderParams are the call parameters an INVITE header may carry.
 var CallHeaderParams = []string{"scenario", "last_operation", "group", "campaign", "first_campaign", "site", "source", "first_communication_id"}

@@ -354,6 +354,11 @@ func (s SIP) validate(c *problems) {
 				c.add(path+".call_headers", "header %s maps to %q: use one of %s", h, a.CallHeaders[h], strings.Join(CallHeaderParams, ", "))
 			}
 		}
+		switch a.CallerIDMode {
+		case "", CallerIDFrom, CallerIDIdentity:
+		default:
+			c.add(path+".caller_id_mode", "must be \"from\" or \"identity\", not %q", a.CallerIDMode)
+		}
 		if a.CallerID != "" && !isPhoneNumber(a.CallerID) {
 			c.add(path+".caller_id", "%q is not a phone number: use digits, optionally with a leading +", a.CallerID)
 		}

@@ -31,6 +31,7 @@ type Call struct {
 	invHeaders    map[string][]string // headers of the incoming INVITE
 	attrs         map[string]string   // see Attributes; set before the call is published
 	referredBy    string              // Referred-By of a transferred call (RFC 3892)
+	callerID      string              // outbound: user part of From ("" = the account user)
 	extraHeaders  []gosip.Header      // outbound: added to the INVITE (Referred-By, Replaces)
 	replaces      *Call               // inbound: the call this one replaces (RFC 3891)
 	muted         atomic.Bool

@@ -15,10 +15,35 @@ import (
 	gosip "github.com/emiago/sipgo/sip"
 )
 
+// DialOption adjusts one outgoing call.
+type DialOption func(*DialOptions)
+
+// DialOptions are what DialOptions set for one call.
+type DialOptions struct {
+	// CallerID replaces the account's caller ID ("" keeps it).
+	CallerID string
+}
+
+// NewDialOptions applies opts to the zero DialOptions.
+func NewDialOptions(opts ...DialOption) DialOptions {
+	var o DialOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o
+}
+
+// WithCallerID makes the callee see number instead of the account's caller
+// ID (SPEC C3), presented as the account's CallerIDMode says. "" keeps the
+// account's.
+func WithCallerID(number string) DialOption {
+	return func(o *DialOptions) { o.CallerID = strings.TrimSpace(number) }
+}
+
 // Dial starts an outgoing call to target: a telephone number (normalised by
 // the account's dial plan) or a SIP URI. It returns at once with the call in
 // state CallDialing; progress arrives as CallEvents.
-func (p *Phone) Dial(target string) (*Call, error) {
+func (p *Phone) Dial(target string, opts ...DialOption) (*Call, error) {
 	if _, err := p.context(); err != nil {
 		return nil, err
 	}
@@ -26,11 +51,37 @@ func (p *Phone) Dial(target string) (*Call, error) {
 	if err != nil {
 		return nil, err
 	}
-	return p.dialURI(uri, nil, "")
+	callerID, err := callerIDUser(NewDialOptions(opts...).CallerID)
+	if err != nil {
+		return nil, err
+	}
+	return p.dialURI(uri, nil, "", callerID)
 }
 
-// dialURI starts an outgoing call to uri with extra INVITE headers.
-func (p *Phone) dialURI(uri gosip.Uri, extra []gosip.Header, referredBy string) (*Call, error) {
+// callerIDUser turns a caller ID as people write it ("+7 (495) 123-45-67")
+// into a SIP user part ("+74951234567"); names such as "sales" pass as they are.
+func callerIDUser(s string) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	digits := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(" -().\t", r) {
+			return -1
+		}
+		return r
+	}, s)
+	if strings.Trim(digits, "+0123456789") == "" {
+		return digits, nil
+	}
+	if !isSIPUser(s) {
+		return "", fmt.Errorf("caller ID %q: use a telephone number or a SIP user name", s)
+	}
+	return s, nil
+}
+
+// dialURI starts an outgoing call to uri with extra INVITE headers, as
+// callerID ("" = the account's).
+func (p *Phone) dialURI(uri gosip.Uri, extra []gosip.Header, referredBy, callerID string) (*Call, error) {
 	ctx, err := p.context()
 	if err != nil {
 		return nil, err
@@ -41,8 +92,12 @@ func (p *Phone) dialURI(uri gosip.Uri, extra []gosip.Header, referredBy string) 
 	c.extraHeaders = extra
 	c.referredBy = referredBy
 	c.attrs = make(map[string]string)
-	if cid := p.cfg.Account.CallerID; cid != "" {
-		c.attrs[AttrVirtualNumber] = cid
+	if callerID == "" {
+		callerID = p.cfg.Account.CallerID
+	}
+	c.callerID = callerID
+	if callerID != "" {
+		c.attrs[AttrVirtualNumber] = callerID
 	}
 	p.addCall(c)
 	c.setState(CallDialing, CallEvent{})
@@ -139,7 +194,7 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 	med, err := d.Invite(inviteCtx, diago.InviteClientOptions{
 		Username:         acc.AuthUser,
 		Password:         acc.Password,
-		Headers:          append(p.inviteHeaders(), c.extraHeaders...),
+		Headers:          append(p.inviteHeaders(c.callerID), c.extraHeaders...),
 		OnResponse:       onResponse,
 		EarlyMediaDetect: true,
 	})
@@ -200,20 +255,28 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 }
 
 // inviteHeaders returns From (with display name and caller ID), an outbound
-// proxy Route (§8.1.2 pre-loaded route) and User-Agent.
-func (p *Phone) inviteHeaders() []gosip.Header {
+// proxy Route (§8.1.2 pre-loaded route) and User-Agent. A callerID other
+// than the account's user is presented as the account's CallerIDMode says.
+func (p *Phone) inviteHeaders(callerID string) []gosip.Header {
 	acc := p.cfg.Account
 	host, port, _ := splitHostPort(acc.Domain)
-	user := acc.User
-	if acc.CallerID != "" {
-		user = acc.CallerID
-	}
 	from := &gosip.FromHeader{
 		DisplayName: acc.DisplayName,
-		Address:     gosip.Uri{Scheme: "sip", User: user, Host: host, Port: port},
+		Address:     gosip.Uri{Scheme: "sip", User: acc.User, Host: host, Port: port},
 		Params:      gosip.NewParams(),
 	}
 	hdrs := []gosip.Header{from, gosip.NewHeader("User-Agent", p.cfg.UserAgent)}
+	if callerID != "" && callerID != acc.User {
+		if acc.CallerIDMode == CallerIDIdentity {
+			// RFC 3325 §9.1/§9.2: the PBX keeps or replaces these; From
+			// stays the authenticated user.
+			id := "<" + (&gosip.Uri{Scheme: "sip", User: callerID, Host: host, Port: port}).String() + ">"
+			from.DisplayName = callerID
+			hdrs = append(hdrs, gosip.NewHeader("P-Asserted-Identity", id), gosip.NewHeader("P-Preferred-Identity", id))
+		} else {
+			from.Address.User = callerID
+		}
+	}
 	if hostPortWithDefault(acc.Proxy, 5060) != hostPortWithDefault(acc.Domain, 5060) {
 		ph, pp, _ := splitHostPort(acc.Proxy)
 		route := gosip.Uri{Scheme: "sip", Host: ph, Port: pp, UriParams: gosip.NewParams()}

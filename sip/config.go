@@ -59,11 +59,32 @@ type Account struct {
 	DTMF DTMFMode
 	// DisplayName is shown to the called party.
 	DisplayName string
-	// CallerID, if set, replaces the user part of From on outgoing calls.
+	// CallerID, if set, is the number presented on outgoing calls, in the
+	// way CallerIDMode says.
 	CallerID string
+	// CallerIDMode is where a caller ID other than User goes; the zero
+	// value is CallerIDFrom.
+	CallerIDMode CallerIDMode
 	// DialPlan normalises dialled numbers; the zero value leaves them as typed.
 	DialPlan DialPlan
 }
+
+// CallerIDMode is how an outgoing INVITE presents a caller ID (SPEC C3).
+type CallerIDMode string
+
+// Caller ID modes.
+const (
+	// CallerIDFrom puts the caller ID in the user part of From (PBXes that
+	// authenticate by the Authorization user name: FreeSWITCH, most
+	// hosted PBXes).
+	CallerIDFrom CallerIDMode = "from"
+	// CallerIDIdentity keeps From as the account user and sends the caller
+	// ID in P-Asserted-Identity and P-Preferred-Identity (RFC 3325), with
+	// it as From's display name: for proxies that refuse a From user other
+	// than the authenticated one (Kamailio/OpenSIPS auth_check) and for
+	// Asterisk with trust_id_inbound.
+	CallerIDIdentity CallerIDMode = "identity"
+)
 
 // Config configures a [Phone].
 type Config struct {
@@ -161,6 +182,20 @@ func (cfg Config) withDefaults() (Config, error) {
 	case DTMFRFC4733, DTMFInfo:
 	default:
 		return cfg, fmt.Errorf("DTMF mode %q is not supported (rfc4733, info)", a.DTMF)
+	}
+	switch a.CallerIDMode {
+	case "":
+		a.CallerIDMode = CallerIDFrom
+	case CallerIDFrom, CallerIDIdentity:
+	default:
+		return cfg, fmt.Errorf("caller ID mode %q is not supported (from, identity)", a.CallerIDMode)
+	}
+	if a.CallerID != "" {
+		id, err := callerIDUser(a.CallerID)
+		if err != nil {
+			return cfg, err
+		}
+		a.CallerID = id
 	}
 	if cfg.BindHost == "" {
 		cfg.BindHost = "0.0.0.0"

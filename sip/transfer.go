@@ -260,7 +260,7 @@ func (c *Call) followRefer(target gosip.Uri, replaces, referredBy string) {
 	if replaces != "" {
 		extra = append(extra, gosip.NewHeader("Replaces", replaces))
 	}
-	nc, err := p.dialURI(target, extra, referredBy)
+	nc, err := p.dialURI(target, extra, referredBy, "")
 	if err != nil {
 		notify(503, "Service Unavailable", "terminated;reason=noresource")
 		return
