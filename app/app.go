@@ -92,10 +92,12 @@ type App struct {
 	regText  string
 	// registered is whether the phone's last registration succeeded.
 	registered bool
-	ctx        context.Context
-	uiGone     atomic.Bool
-	stop       context.CancelFunc
-	wg         sync.WaitGroup
+	// colleaguesLoaded: the transfer picker has (or is getting) its list.
+	colleaguesLoaded bool
+	ctx              context.Context
+	uiGone           atomic.Bool
+	stop             context.CancelFunc
+	wg               sync.WaitGroup
 }
 
 // New builds the main window on fa: Phone, History and Settings tabs over a
@@ -108,7 +110,8 @@ func New(fa fyne.App, opts Options) *App {
 	a.ctx, a.stop = context.WithCancel(context.Background())
 	a.win = fa.NewWindow(Title)
 	a.card = newCardView(a.onAnswer, a.onDecline, a.openPage)
-	a.call = newCallView(callActions{mute: a.onMute, hold: a.onHold, hangup: a.onHangup, transfer: a.onTransfer})
+	a.call = newCallView(callActions{mute: a.onMute, hold: a.onHold, hangup: a.onHangup, transfer: a.onTransfer,
+		consult: a.onConsult, complete: a.onCompleteTransfer, switchTo: a.onSwitch})
 	a.phone = newPhoneView(a.card.root, a.call.root, a.onDial, a.onDTMF)
 	a.card.relayout = a.phone.root.Refresh
 	a.call.relayout = a.phone.root.Refresh
@@ -117,7 +120,8 @@ func New(fa fyne.App, opts Options) *App {
 	a.status = widget.NewLabel("")
 	a.status.Wrapping = fyne.TextWrapWord
 	a.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon(lang.L("Phone"), phoneIcon, container.NewPadded(a.phone.root)),
+		// Scrolls when the card, the call and its other lines outgrow a small window.
+		container.NewTabItemWithIcon(lang.L("Phone"), phoneIcon, container.NewVScroll(container.NewPadded(a.phone.root))),
 		container.NewTabItemWithIcon(lang.L("History"), theme.HistoryIcon(), container.NewPadded(a.history.root)),
 		container.NewTabItemWithIcon(lang.L("Settings"), theme.SettingsIcon(), container.NewPadded(a.settings.root)),
 	)

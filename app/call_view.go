@@ -11,26 +11,39 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// callView is the active call: who, its state and talk time, and the
-// controls — mute, hold, transfer, hang up. The keypad sends DTMF while it
-// is shown.
+// callView is the call on screen: who, its state and talk time, and the
+// controls — mute, hold, hang up, blind transfer and consult (attended)
+// transfer to a number or a colleague picked from the portal's employees —
+// above the other lines (held calls, a second call) with a button to switch
+// to each. The keypad sends DTMF while it is shown.
 type callView struct {
-	peer     *widget.Label
-	state    *widget.Label
-	timer    *widget.Label
-	mute     *widget.Button
-	hold     *widget.Button
-	hangup   *widget.Button
-	transfer *widget.Entry
-	xfer     *widget.Button
-	root     *widget.Card
+	peer      *widget.Label
+	state     *widget.Label
+	timer     *widget.Label
+	mute      *widget.Button
+	hold      *widget.Button
+	hangup    *widget.Button
+	transfer  *widget.Entry
+	colleague *widget.Select
+	xfer      *widget.Button
+	consult   *widget.Button
+	complete  *widget.Button
+	others    *fyne.Container
+	root      *widget.Card
+	// colleagues are the picker's employees, by label.
+	colleagues map[string]Employee
+	switchTo   func(id string)
 	// relayout: see cardView.relayout.
 	relayout func()
 }
 
 type callActions struct {
 	mute, hold, hangup func()
-	transfer           func(target string)
+	// transfer is a blind transfer, consult dials target for an attended
+	// one and complete joins the held call with the consult call.
+	transfer, consult func(target string)
+	complete          func()
+	switchTo          func(id string)
 }
 
 func newCallView(act callActions) *callView {
@@ -44,8 +57,20 @@ func newCallView(act callActions) *callView {
 	v.hangup = widget.NewButtonWithIcon(lang.L("Hang up"), theme.CancelIcon(), act.hangup)
 	v.hangup.Importance = widget.DangerImportance
 	v.transfer = widget.NewEntry()
-	v.transfer.SetPlaceHolder(lang.L("Transfer to (extension or number)"))
-	v.xfer = widget.NewButtonWithIcon("", theme.MailForwardIcon(), func() { act.transfer(v.transfer.Text) })
+	v.transfer.SetPlaceHolder(lang.L("Extension or number"))
+	v.colleague = widget.NewSelect(nil, func(label string) {
+		if e, ok := v.colleagues[label]; ok {
+			v.transfer.SetText(e.Extension)
+		}
+	})
+	v.colleague.PlaceHolder = lang.L("Colleague…")
+	v.xfer = widget.NewButtonWithIcon(lang.L("Transfer"), theme.MailForwardIcon(), func() { act.transfer(v.transfer.Text) })
+	v.consult = widget.NewButtonWithIcon(lang.L("Consult first"), theme.MailReplyIcon(), func() { act.consult(v.transfer.Text) })
+	v.complete = widget.NewButtonWithIcon(lang.L("Complete transfer"), theme.ConfirmIcon(), act.complete)
+	v.complete.Importance = widget.HighImportance
+	v.complete.Hide()
+	v.others = container.NewVBox()
+	v.switchTo = act.switchTo
 	// Two controls a row and the hang-up button alone: the phone's window
 	// is narrow and the Russian labels are long.
 	v.root = widget.NewCard("", "", container.NewVBox(
@@ -53,10 +78,33 @@ func newCallView(act callActions) *callView {
 		v.state,
 		container.NewGridWithColumns(2, v.mute, v.hold),
 		v.hangup,
-		container.NewBorder(nil, nil, nil, v.xfer, v.transfer),
+		v.complete,
+		container.NewBorder(nil, nil, nil, v.colleague, v.transfer),
+		container.NewGridWithColumns(2, v.xfer, v.consult),
+		v.others,
 	))
 	v.root.Hide()
 	return v
+}
+
+// setColleagues fills the transfer picker with the employees that have an
+// extension.
+func (v *callView) setColleagues(list []Employee) {
+	v.colleagues = make(map[string]Employee, len(list))
+	labels := make([]string, 0, len(list))
+	for _, e := range list {
+		if e.Extension == "" {
+			continue
+		}
+		v.colleagues[e.label()] = e
+		labels = append(labels, e.label())
+	}
+	v.colleague.SetOptions(labels)
+}
+
+// lineShown is another call of the operator, shown under the current one.
+type lineShown struct {
+	ID, Peer, State string
 }
 
 // callShown is what the call view shows.
@@ -67,6 +115,10 @@ type callShown struct {
 	Muted  bool
 	Held   bool
 	Active bool // answered: talk time, hold and transfer make sense
+	// Consulting is set on a consult call while the call it is for waits
+	// on hold: "Complete transfer" joins the two.
+	Consulting bool
+	Others     []lineShown
 }
 
 func (v *callView) show(s callShown) {
@@ -76,10 +128,23 @@ func (v *callView) show(s callShown) {
 		v.timer.SetText(clock(s.Talk))
 		v.hold.Enable()
 		v.xfer.Enable()
+		v.consult.Enable()
 	} else {
 		v.timer.SetText("")
 		v.hold.Disable()
 		v.xfer.Disable()
+		v.consult.Disable()
+	}
+	relayout := false
+	if s.Consulting && s.Active && !v.complete.Visible() {
+		v.complete.Show()
+		relayout = true
+	} else if (!s.Consulting || !s.Active) && v.complete.Visible() {
+		v.complete.Hide()
+		relayout = true
+	}
+	if v.showOthers(s.Others) {
+		relayout = true
 	}
 	if s.Muted {
 		v.mute.SetText(lang.L("Unmute"))
@@ -98,8 +163,33 @@ func (v *callView) show(s callShown) {
 	}
 	if !v.root.Visible() {
 		v.root.Show()
+		relayout = true
+	}
+	if relayout {
 		v.layout()
 	}
+}
+
+// showOthers lists the other lines; it reports whether the list changed size.
+func (v *callView) showOthers(lines []lineShown) bool {
+	changed := len(v.others.Objects) != len(lines)
+	if changed {
+		v.others.RemoveAll()
+		for range lines {
+			label := widget.NewLabel("")
+			label.Truncation = fyne.TextTruncateEllipsis
+			b := widget.NewButtonWithIcon(lang.L("Switch"), theme.MediaPlayIcon(), nil)
+			v.others.Add(container.NewBorder(nil, nil, nil, b, label))
+		}
+	}
+	for i, l := range lines {
+		row := v.others.Objects[i].(*fyne.Container)
+		label, b := row.Objects[0].(*widget.Label), row.Objects[1].(*widget.Button)
+		label.SetText(l.State + ": " + l.Peer)
+		id := l.ID
+		b.OnTapped = func() { v.switchTo(id) }
+	}
+	return changed
 }
 
 func (v *callView) hide() {

@@ -24,13 +24,19 @@ type callBook struct {
 	mu      sync.Mutex
 	ringing callHandle
 	active  callHandle
-	links   map[string]callLink // by sip call ID
-	timer   context.CancelFunc
+	// lines are the calls not ended, in the order they came (lines.go).
+	lines []callHandle
+	// consults maps a consult call's ID to the held call it is for.
+	consults map[string]callHandle
+	links    map[string]callLink // by sip call ID
+	timer    context.CancelFunc
 	// callback dials the client of a callback request the operator accepts.
 	callback func()
 }
 
-func newCallBook() *callBook { return &callBook{links: map[string]callLink{}} }
+func newCallBook() *callBook {
+	return &callBook{links: map[string]callLink{}, consults: map[string]callHandle{}}
+}
 
 // attachPhone subscribes to the phone's events. Handlers run on the
 // phone's goroutines and hand the work to the UI goroutine with fyne.Do.
@@ -72,6 +78,10 @@ func (a *App) onIncoming(c callHandle) {
 	a.calls.mu.Lock()
 	a.calls.ringing = c
 	a.calls.mu.Unlock()
+	a.calls.addLine(c)
+	if active := a.activeCall(); active != nil {
+		a.renderCall(active) // list the waiting call under the current one
+	}
 	if !a.opts.Settings.App.Card.Show {
 		return
 	}
@@ -102,7 +112,9 @@ func (a *App) updateCard(c callHandle, info sip.Info, l lookupState) {
 	same := a.calls.ringing == c || a.calls.active == c
 	a.calls.mu.Unlock()
 	if same && a.card.root.Visible() {
-		a.card.show(buildCardState(info.Remote, info.RemoteName, l))
+		st := buildCardState(info.Remote, info.RemoteName, l)
+		st.Answered = c.Info().State != sip.CallIncoming
+		a.card.show(st)
 	}
 }
 
@@ -147,14 +159,31 @@ func (a *App) onDecline() {
 	}
 }
 
+// onDial dials a number typed by the operator; a call in progress is put
+// on hold first and stays listed as another line.
 func (a *App) onDial(number string) {
 	if a.opts.Phone == nil || strings.TrimSpace(number) == "" {
 		return
 	}
 	a.opts.Logger.Info("dialling", "number", number)
-	if err := a.dialLinked(number, callLink{}); err != nil {
-		a.showError(err)
+	if c := a.activeCall(); c == nil || c.Info().State != sip.CallActive {
+		if _, err := a.dialLinked(number, callLink{}); err != nil {
+			a.showError(err)
+		}
+		return
 	}
+	a.goAsync(func(ctx context.Context) {
+		_, err := a.holdActive(ctx)
+		a.do(func() {
+			if err != nil {
+				a.showError(err)
+				return
+			}
+			if _, err := a.dialLinked(number, callLink{}); err != nil {
+				a.showError(err)
+			}
+		})
+	})
 }
 
 // onCallState follows a call through ringing, answer, hold and its end.
@@ -165,10 +194,14 @@ func (a *App) onCallState(ev sip.CallEvent, c callHandle) {
 	switch ev.State {
 	case sip.CallActive, sip.CallHeld, sip.CallRinging, sip.CallDialing:
 		a.calls.mu.Lock()
-		if a.calls.ringing == c && ev.State == sip.CallActive {
+		answered := a.calls.ringing == c && ev.State == sip.CallActive
+		if answered {
 			a.calls.ringing = nil
 		}
 		a.calls.mu.Unlock()
+		if answered {
+			a.card.answered()
+		}
 		a.showCall(c)
 	case sip.CallEnded:
 		a.onEnded(ev, c)
@@ -187,6 +220,7 @@ func (a *App) showCall(c callHandle) {
 	a.calls.mu.Unlock()
 	a.phone.inCall = true
 	a.renderCall(c)
+	a.loadColleagues()
 }
 
 func (a *App) tick(ctx context.Context) {
@@ -211,22 +245,11 @@ func (a *App) tick(ctx context.Context) {
 
 func (a *App) renderCall(c callHandle) {
 	info := c.Info()
-	s := callShown{Peer: lookup.Format(lookup.Normalize(info.Remote)), Muted: c.Muted(), Held: info.State == sip.CallHeld}
-	if info.RemoteName != "" {
-		s.Peer = info.RemoteName + " · " + s.Peer
-	}
-	switch info.State {
-	case sip.CallActive, sip.CallHeld:
+	s := callShown{Peer: peerText(info), State: stateText(info.State), Muted: c.Muted(), Held: info.State == sip.CallHeld,
+		Consulting: a.calls.consultFor(c) != nil, Others: a.linesShown()}
+	if info.State == sip.CallActive || info.State == sip.CallHeld {
 		s.Active = true
 		s.Talk = time.Since(info.Answered)
-		s.State = lang.L("Talking")
-		if s.Held {
-			s.State = lang.L("On hold")
-		}
-	case sip.CallIncoming:
-		s.State = lang.L("Incoming call")
-	default:
-		s.State = lang.L("Calling…")
 	}
 	a.call.show(s)
 }
@@ -240,15 +263,18 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 		a.calls.ringing = nil
 	}
 	wasActive := a.calls.active == c
-	if wasActive {
+	link := a.calls.links[info.ID]
+	delete(a.calls.links, info.ID)
+	a.calls.mu.Unlock()
+	next := a.calls.dropLine(c)
+	a.calls.mu.Lock()
+	if wasActive && next == nil {
 		a.calls.active = nil
 		if a.calls.timer != nil {
 			a.calls.timer()
 			a.calls.timer = nil
 		}
 	}
-	link := a.calls.links[info.ID]
-	delete(a.calls.links, info.ID)
 	a.calls.mu.Unlock()
 	if withAttrs, ok := c.(interface{ Attributes() map[string]string }); ok {
 		link = calllog.WithAttributes(link, withAttrs.Attributes())
@@ -260,9 +286,14 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 		entry.Reason = lang.L("no sync engine")
 	}
 	a.do(func() {
-		if wasActive {
+		switch active := a.activeCall(); {
+		case wasActive && next != nil:
+			a.showCall(next) // the other line, still on hold until Switch
+		case wasActive:
 			a.call.hide()
 			a.phone.inCall = false
+		case active != nil:
+			a.renderCall(active)
 		}
 		a.card.hide()
 		a.history.add(entry)

@@ -47,10 +47,13 @@ func (f *fakeCall) Hold(context.Context) error                  { return f.do("h
 func (f *fakeCall) Resume(context.Context) error                { return f.do("resume") }
 func (f *fakeCall) Transfer(_ context.Context, to string) error { return f.do("transfer " + to) }
 func (f *fakeCall) SendDTMF(d string) error                     { return f.do("dtmf " + d) }
-func (f *fakeCall) SetMuted(m bool)                             { f.mu.Lock(); f.muted = m; f.mu.Unlock() }
-func (f *fakeCall) Muted() bool                                 { f.mu.Lock(); defer f.mu.Unlock(); return f.muted }
-func (f *fakeCall) Info() sip.Info                              { f.mu.Lock(); defer f.mu.Unlock(); return f.info }
-func (f *fakeCall) set(fn func(*sip.Info))                      { f.mu.Lock(); fn(&f.info); f.mu.Unlock() }
+func (f *fakeCall) AttendedTransfer(context.Context, *sip.Call) error {
+	return f.do("attended")
+}
+func (f *fakeCall) SetMuted(m bool)        { f.mu.Lock(); f.muted = m; f.mu.Unlock() }
+func (f *fakeCall) Muted() bool            { f.mu.Lock(); defer f.mu.Unlock(); return f.muted }
+func (f *fakeCall) Info() sip.Info         { f.mu.Lock(); defer f.mu.Unlock(); return f.info }
+func (f *fakeCall) set(fn func(*sip.Info)) { f.mu.Lock(); fn(&f.info); f.mu.Unlock() }
 func (f *fakeCall) did() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -198,15 +201,26 @@ func TestCall_DeclineAndMissedGoToHistory(t *testing.T) {
 // fakePhone records registration handlers and dials.
 type fakePhone struct {
 	reg       func(sip.RegEvent)
+	mu        sync.Mutex
 	dialed    []string
 	callerIDs []string
 }
 
 func (f *fakePhone) Dial(target string, opts ...sip.DialOption) (*sip.Call, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.dialed = append(f.dialed, target)
 	f.callerIDs = append(f.callerIDs, sip.NewDialOptions(opts...).CallerID)
 	return nil, errors.New("no route in this test")
 }
+
+// dials returns the numbers dialled so far.
+func (f *fakePhone) dials() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.dialed...)
+}
+
 func (f *fakePhone) OnRegState(h func(sip.RegEvent)) { f.reg = h }
 func (f *fakePhone) OnIncoming(func(*sip.Call))      {}
 func (f *fakePhone) OnCallState(func(sip.CallEvent)) {}
@@ -232,7 +246,7 @@ func TestPhone_CallButtonFollowsRegistration(t *testing.T) {
 	require.Contains(t, a.status.Text, "SIP: registered (101@pbx.example.com)")
 	test.Type(a.phone.number, "89991234567")
 	test.Tap(a.phone.call)
-	require.Equal(t, []string{"89991234567"}, p.dialed)
+	require.Equal(t, []string{"89991234567"}, p.dials())
 }
 
 func TestCB1_CallbackRingsTheOperatorFirst(t *testing.T) {
@@ -243,9 +257,9 @@ func TestCB1_CallbackRingsTheOperatorFirst(t *testing.T) {
 	require.True(t, a.card.root.Visible())
 	require.Equal(t, "Callback request: +7 999 123-45-67", a.card.title.Text)
 	require.Equal(t, "Перезвоните по поводу доставки", a.card.status.Text)
-	require.Empty(t, p.dialed, "nothing is dialled before the operator accepts")
+	require.Empty(t, p.dials(), "nothing is dialled before the operator accepts")
 	test.Tap(a.card.answer)
-	require.Equal(t, []string{"+79991234567"}, p.dialed)
+	require.Equal(t, []string{"+79991234567"}, p.dials())
 }
 
 func TestC4_ClickNeedsARegisteredPhone(t *testing.T) {
@@ -255,7 +269,7 @@ func TestC4_ClickNeedsARegisteredPhone(t *testing.T) {
 	p.reg(sip.RegEvent{State: sip.RegRegistered})
 	err = a.Dial(context.Background(), events.DialRequest{Kind: events.KindClickToCall, Number: "+79991234567", CallID: "externalCall.1"})
 	require.ErrorContains(t, err, "no route in this test")
-	require.Equal(t, []string{"+79991234567"}, p.dialed)
+	require.Equal(t, []string{"+79991234567"}, p.dials())
 	require.Equal(t, []string{""}, p.callerIDs, "no C3 override: the account's caller ID")
 }
 

@@ -74,7 +74,8 @@ func (v *cardView) show(st cardState) {
 			v.lines.Add(d)
 		}
 	}
-	v.answer.Hidden, v.decline.Hidden = st.Outgoing, st.Outgoing
+	v.answer.Hidden = st.Outgoing || st.Answered
+	v.decline.Hidden = v.answer.Hidden
 	v.answer.Refresh()
 	v.decline.Refresh()
 	v.openURL = st.OpenURL
@@ -85,6 +86,15 @@ func (v *cardView) show(st cardState) {
 	}
 	v.root.Show()
 	v.layout()
+}
+
+// answered takes Answer and Decline away once the call was taken.
+func (v *cardView) answered() {
+	if v.answer.Visible() {
+		v.answer.Hide()
+		v.decline.Hide()
+		v.layout()
+	}
 }
 
 func (v *cardView) hide() {

@@ -21,6 +21,8 @@ type cardState struct {
 	Warning bool   // the status is a failure
 	// Outgoing cards (click-to-call) have nothing to answer or decline.
 	Outgoing bool
+	// Answered: the call was taken; Answer and Decline go away.
+	Answered bool
 }
 
 // cardLine is one CRM match on the card.

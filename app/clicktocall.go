@@ -32,7 +32,14 @@ func (a *App) Dial(ctx context.Context, req events.DialRequest) error {
 	}
 	a.opts.Logger.Info("dialling for Bitrix24", "kind", req.Kind.String(), "number", req.Number, "call_id", req.CallID)
 	errc := make(chan error, 1)
-	a.do(func() { errc <- a.dialLinked(req.Number, link) })
+	// A call in progress waits on hold, as when the operator dials.
+	if _, err := a.holdActive(ctx); err != nil {
+		return err
+	}
+	a.do(func() {
+		_, err := a.dialLinked(req.Number, link)
+		errc <- err
+	})
 	select {
 	case err := <-errc:
 		return err
@@ -43,21 +50,22 @@ func (a *App) Dial(ctx context.Context, req events.DialRequest) error {
 
 // dialLinked dials number and remembers what Bitrix24 knows of the call,
 // for its record. It runs on the UI goroutine.
-func (a *App) dialLinked(number string, link callLink) error {
+func (a *App) dialLinked(number string, link callLink) (callHandle, error) {
 	if !a.registered {
-		return errNoPhone
+		return nil, errNoPhone
 	}
 	// C3: the client sees the overriding caller ID, if any.
 	c, err := a.opts.Phone.Dial(number, sip.WithCallerID(link.VirtualNumber))
 	if err != nil {
-		return fmt.Errorf("call %s: %w", number, err)
+		return nil, fmt.Errorf("call %s: %w", number, err)
 	}
 	a.calls.mu.Lock()
 	a.calls.links[c.Info().ID] = link
 	a.calls.mu.Unlock()
+	a.calls.addLine(c)
 	a.showCall(c)
 	a.lookupForCard(number, "")
-	return nil
+	return c, nil
 }
 
 // ringCallback shows the callback card: the operator accepts and the
@@ -65,7 +73,7 @@ func (a *App) dialLinked(number string, link callLink) error {
 func (a *App) ringCallback(number string, req events.DialRequest, link callLink) {
 	a.calls.mu.Lock()
 	a.calls.callback = func() {
-		if err := a.dialLinked(number, link); err != nil {
+		if _, err := a.dialLinked(number, link); err != nil {
 			a.showError(err)
 		}
 	}

@@ -182,7 +182,8 @@ func TestEditor_TemplatePreviewAndVariables(t *testing.T) {
 type fakeDirectory struct{}
 
 func (fakeDirectory) Employees(context.Context) ([]Employee, error) {
-	return []Employee{{ID: 2, Name: "Мария Смирнова", Extension: "102"}, {ID: 3, Name: "Алексей Кузнецов", Extension: "103"}}, nil
+	return []Employee{{ID: 2, Name: "Мария Смирнова", Extension: "102"}, {ID: 3, Name: "Алексей Кузнецов", Extension: "103"},
+		{ID: 4, Name: "Ольга Бухгалтер"}}, nil
 }
 
 func (fakeDirectory) Pipelines(context.Context) ([]Pipeline, error) {

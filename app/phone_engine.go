@@ -28,6 +28,7 @@ type callHandle interface {
 	Hold(ctx context.Context) error
 	Resume(ctx context.Context) error
 	Transfer(ctx context.Context, target string) error
+	AttendedTransfer(ctx context.Context, consult *sip.Call) error
 	SendDTMF(digits string) error
 	SetMuted(bool)
 	Muted() bool

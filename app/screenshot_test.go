@@ -1,9 +1,6 @@
 package app
 
 import (
-	"image/png"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,21 +29,12 @@ func TestEditor_TabScreenshots(t *testing.T) {
 	fyne.CurrentApp().Settings().SetTheme(theme.DefaultTheme())
 	b.e.onSave() // shows C2 next to its field
 	w := b.e.win
-	dir := os.Getenv("OMNIPHONE_ARTIFACTS")
 	for i, item := range b.e.tabs.Items {
 		b.e.tabs.SelectIndex(i)
 		img := w.Canvas().Capture()
 		colours, spread := apptest.ImageStats(img)
 		require.Greater(t, colours, 20, item.Text)
 		require.Greater(t, spread, 0.02, item.Text)
-		if dir == "" {
-			continue
-		}
-		require.NoError(t, os.MkdirAll(dir, 0o755))
-		name := filepath.Join(dir, "settings-"+strings.ReplaceAll(strings.ToLower(item.Text), " ", "-")+".png")
-		f, err := os.Create(name)
-		require.NoError(t, err)
-		require.NoError(t, png.Encode(f, img))
-		require.NoError(t, f.Close())
+		apptest.SaveArtifact(t, "settings-"+strings.ReplaceAll(strings.ToLower(item.Text), " ", "-")+".png", img)
 	}
 }

@@ -1,11 +1,40 @@
 // Package apptest holds what the UI tests share: checks that a screenshot
-// shows a drawn interface rather than a blank or flat window.
+// shows a drawn interface rather than a blank or flat window, and keeping
+// screenshots for people to look at.
 package apptest
 
 import (
 	"image"
+	"image/png"
 	"math"
+	"os"
+	"path/filepath"
+	"testing"
 )
+
+// SaveArtifact writes img as name into $OMNIPHONE_ARTIFACTS (make test sets
+// it to artifacts/); without it nothing is written.
+func SaveArtifact(t testing.TB, name string, img image.Image) {
+	t.Helper()
+	dir := os.Getenv("OMNIPHONE_ARTIFACTS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := png.Encode(f, img); err != nil {
+		_ = f.Close()
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // ImageStats counts the distinct colours of img and the standard deviation
 // of its luminance (0..1): a blank window has one colour and no spread.

@@ -1,0 +1,147 @@
+package app
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/app/apptest"
+	"github.com/omniphone/omniphone/settings"
+	"github.com/omniphone/omniphone/sip"
+)
+
+// answeredCall is a call the operator is talking on, shown by the app.
+func answeredCall(a *App, id, remote string) *fakeCall {
+	c := &fakeCall{info: sip.Info{ID: id, Direction: sip.Inbound, Remote: remote, State: sip.CallIncoming, Created: time.Now()}}
+	a.onIncoming(c)
+	c.set(func(i *sip.Info) { i.State, i.Answered = sip.CallActive, time.Now() })
+	a.onCallState(sip.CallEvent{State: sip.CallActive}, c)
+	return c
+}
+
+// switchButtons are the call view's buttons for the other lines.
+func switchButtons(v *callView) []*widget.Button {
+	var out []*widget.Button
+	for _, o := range v.others.Objects {
+		out = append(out, o.(*fyne.Container).Objects[1].(*widget.Button))
+	}
+	return out
+}
+
+func TestLines_SecondCallWaitsUnderTheFirstAndSwitchResumesIt(t *testing.T) {
+	a := callApp(t, nil, nil)
+	first := answeredCall(a, "1", "+79991234567")
+	require.Equal(t, first, a.activeCall())
+
+	second := &fakeCall{info: sip.Info{ID: "2", Direction: sip.Inbound, Remote: "+79997654321", State: sip.CallIncoming, Created: time.Now()}}
+	a.onIncoming(second)
+	require.True(t, a.card.root.Visible(), "the waiting call rings with its card")
+	require.Contains(t, labelsIn(a.call.root), "Incoming call: +7 999 765-43-21", "the waiting call is listed under the current one")
+
+	test.Tap(a.card.answer)
+	require.Equal(t, []string{"answer"}, second.did())
+	require.True(t, a.card.answer.Visible(), "until the phone reports the answer")
+	// The phone holds the first call when the second is answered (sip: call waiting).
+	first.set(func(i *sip.Info) { i.State = sip.CallHeld })
+	second.set(func(i *sip.Info) { i.State, i.Answered = sip.CallActive, time.Now() })
+	a.onCallState(sip.CallEvent{State: sip.CallActive}, second)
+	require.Equal(t, second, a.activeCall())
+	require.False(t, a.card.answer.Visible(), "an answered call has nothing to answer or decline")
+	require.False(t, a.card.decline.Visible())
+	require.Equal(t, "+7 999 765-43-21", a.call.peer.Text)
+	require.Contains(t, labelsIn(a.call.root), "On hold: +7 999 123-45-67")
+
+	buttons := switchButtons(a.call)
+	require.Len(t, buttons, 1)
+	test.Tap(buttons[0])
+	require.Equal(t, first, a.activeCall(), "Switch shows the other line")
+	eventually(t, func() bool { return slices.Contains(first.did(), "resume") }, "Switch takes the held line off hold")
+}
+
+func TestLines_WhenTheShownCallEndsTheHeldOneStaysOnScreen(t *testing.T) {
+	a := callApp(t, nil, nil)
+	first := answeredCall(a, "1", "+79991234567")
+	first.set(func(i *sip.Info) { i.State = sip.CallHeld })
+	second := answeredCall(a, "2", "+79997654321")
+
+	second.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, time.Now() })
+	a.onEnded(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseRemoteHangup}, second)
+	eventually(t, func() bool { return a.activeCall() == first }, "the held call becomes the one on screen")
+	require.True(t, a.call.root.Visible(), "a call on hold is never hidden")
+	require.Equal(t, "On hold", a.call.state.Text)
+	require.Empty(t, a.call.others.Objects)
+
+	first.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, time.Now() })
+	a.onEnded(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseLocalHangup}, first)
+	eventually(t, func() bool { return !a.call.root.Visible() }, "no line left: the call view goes")
+}
+
+func TestLines_DiallingDuringACallHoldsItFirst(t *testing.T) {
+	a, p := phoneApp(t)
+	p.reg(sip.RegEvent{State: sip.RegRegistered})
+	first := answeredCall(a, "1", "+79991234567")
+	a.onDial("102")
+	eventually(t, func() bool { return slices.Equal(p.dials(), []string{"102"}) }, "the number is dialled")
+	require.Equal(t, []string{"hold"}, first.did(), "held before the new call")
+}
+
+func TestAttendedTransfer_ConsultHoldsThenDialsTheColleague(t *testing.T) {
+	a, p := phoneApp(t)
+	p.reg(sip.RegEvent{State: sip.RegRegistered})
+	a.opts.DirectoryFor = func(settings.Settings) (Directory, error) { return fakeDirectory{}, nil }
+	first := answeredCall(a, "1", "+79991234567")
+	eventually(t, func() bool { return len(a.call.colleague.Options) == 2 }, "the picker lists the colleagues with an extension")
+	a.call.colleague.SetSelected("Мария Смирнова (102)")
+	require.Equal(t, "102", a.call.transfer.Text)
+
+	test.Tap(a.call.consult)
+	eventually(t, func() bool { return slices.Equal(p.dials(), []string{"102"}) }, "the colleague is dialled")
+	require.Contains(t, first.did(), "hold", "the client waits on hold during the consultation")
+}
+
+func TestAttendedTransfer_CompleteJoinsTheHeldCallWithTheConsultCall(t *testing.T) {
+	a := callApp(t, nil, nil)
+	client := answeredCall(a, "1", "+79991234567")
+	client.set(func(i *sip.Info) { i.State = sip.CallHeld })
+	require.False(t, a.call.complete.Visible())
+	colleague := &fakeCall{info: sip.Info{ID: "2", Direction: sip.Outbound, Remote: "102", State: sip.CallActive, Created: time.Now(), Answered: time.Now()}}
+	a.calls.addLine(colleague)
+	a.calls.mu.Lock()
+	a.calls.consults["2"] = client
+	a.calls.mu.Unlock()
+	a.onCallState(sip.CallEvent{State: sip.CallActive}, colleague)
+	require.True(t, a.call.complete.Visible(), "a consult call offers Complete transfer")
+
+	test.Tap(a.call.complete)
+	eventually(t, func() bool { return slices.Contains(client.did(), "attended") }, "the held client is referred to the colleague")
+}
+
+// TestLines_Screenshot keeps a picture of a consultation — the colleague on
+// screen with Complete transfer, the client waiting on the other line — in
+// $OMNIPHONE_ARTIFACTS.
+func TestLines_Screenshot(t *testing.T) {
+	a := callApp(t, nil, nil)
+	fyne.CurrentApp().Settings().SetTheme(theme.DefaultTheme())
+	a.win.Resize(fyne.NewSize(420, 720))
+	client := answeredCall(a, "1", "+79991234567")
+	client.set(func(i *sip.Info) { i.State, i.RemoteName = sip.CallHeld, "Сергей Иванов" })
+	colleague := &fakeCall{info: sip.Info{ID: "2", Direction: sip.Outbound, Remote: "102", RemoteName: "Мария Смирнова",
+		State: sip.CallActive, Created: time.Now(), Answered: time.Now().Add(-42 * time.Second)}}
+	a.calls.addLine(colleague)
+	a.calls.mu.Lock()
+	a.calls.consults["2"] = client
+	a.calls.mu.Unlock()
+	a.call.setColleagues([]Employee{{ID: 2, Name: "Мария Смирнова", Extension: "102"}})
+	a.onCallState(sip.CallEvent{State: sip.CallActive}, colleague)
+	img := a.win.Canvas().Capture()
+	colours, spread := apptest.ImageStats(img)
+	require.Greater(t, colours, 20)
+	require.Greater(t, spread, 0.02)
+	apptest.SaveArtifact(t, "call-consult-two-lines.png", img)
+}
