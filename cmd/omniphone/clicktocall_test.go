@@ -71,9 +71,7 @@ func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
 	leadsBefore := countType(readSim(t, srv.URL), "LEAD")
 
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "omniphone")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := omniphoneBinary(t)
 	profile := filepath.Join(tmp, "profile")
 	s := settings.Default()
 	s.App.Language = settings.LanguageEN

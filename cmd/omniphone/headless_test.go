@@ -48,9 +48,7 @@ func TestHeadless_NeedsAnAccount(t *testing.T) {
 func TestIntegration_HeadlessControlAPI(t *testing.T) {
 	k := startKamailio(t, map[string]string{"101": "secret101"})
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "omniphone")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
+	bin := omniphoneBinary(t)
 
 	profile := filepath.Join(tmp, "profile")
 	s := settings.Default()

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,24 +23,10 @@ import (
 // with SIGTERM and expects a clean exit.
 func TestIntegration_WindowScreenshot(t *testing.T) {
 	requireX(t)
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "omniphone")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	profile := filepath.Join(tmp, "profile")
-	var appOut bytes.Buffer
-	cmd := exec.Command(bin, "--config-dir", profile)
-	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
-	cmd.Stdout, cmd.Stderr = &appOut, &appOut
+	omniphoneBinary(t) // built before the clock starts
 	start := time.Now()
-	require.NoError(t, cmd.Start())
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
-
-	geo := waitForWindow(t, "Omniphone", exited, &appOut)
+	app := startApp(t, filepath.Join(t.TempDir(), "profile"))
+	geo := waitForWindow(t, "Omniphone", app.exited, app.out)
 	t.Logf("window mapped %v after start: %+v", time.Since(start).Round(time.Millisecond), geo)
 
 	shot := filepath.Join(artifactDir(t), "omniphone-window.png")
@@ -60,18 +45,9 @@ func TestIntegration_WindowScreenshot(t *testing.T) {
 	require.Greater(t, colours, 30, "the window shows more than a flat background: %s", shot)
 	require.Greater(t, spread, 0.05, "the window has contrast (text, buttons): %s", shot)
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "clean exit on SIGTERM; output:\n%s", appOut.String())
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the app did not exit within 15 s of SIGTERM; output:\n%s", appOut.String())
-	}
-	log, err := os.ReadFile(filepath.Join(profile, "logs", "omniphone.log"))
-	require.NoError(t, err)
-	require.Contains(t, string(log), "omniphone starting")
-	require.Contains(t, string(log), "omniphone stopped")
-	require.NotContains(t, appOut.String(), "panic")
+	log := app.stop(t)
+	require.Contains(t, log, "omniphone starting")
+	require.Contains(t, log, "omniphone stopped")
 }
 
 type geometry struct{ X, Y, W, H int }
