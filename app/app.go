@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -50,6 +51,10 @@ type Options struct {
 	Services
 	// OpenURL opens a page in the browser (default: the Fyne app's).
 	OpenURL func(rawURL string) error
+	// TrayHost reports whether the desktop shows tray icons, or why not
+	// (nil: it does not). "Start minimised" needs one: without it a
+	// hidden window could not be reached.
+	TrayHost func() (bool, error)
 }
 
 // Services are what runs behind the window.
@@ -127,8 +132,8 @@ func New(fa fyne.App, opts Options) *App {
 	)
 	a.win.SetContent(container.NewBorder(nil, a.status, nil, nil, a.tabs))
 	a.win.Resize(fyne.NewSize(420, 640))
-	a.refresh()
 	a.setupTray()
+	a.refresh()
 	a.attachPhone()
 	return a
 }
@@ -152,11 +157,33 @@ func (a *App) goAsync(f func(ctx context.Context)) {
 // Window returns the main window.
 func (a *App) Window() fyne.Window { return a.win }
 
-// ShowAndRun shows the window and runs the event loop until the app quits.
-// From then on events only reach the sync engine, not the gone window.
+// ShowAndRun shows the window — or only the tray icon when the operator
+// chose to start minimised and the desktop has a tray — and runs the event
+// loop until the app quits. From then on events only reach the sync
+// engine, not the gone window.
 func (a *App) ShowAndRun() {
-	a.win.ShowAndRun()
+	if a.startHidden() {
+		a.fyne.Run()
+	} else {
+		a.win.ShowAndRun()
+	}
 	a.uiGone.Store(true)
+}
+
+// startHidden decides "start minimised": only where a tray icon will be
+// seen; otherwise the window shows and the log says why.
+func (a *App) startHidden() bool {
+	if !a.opts.Settings.App.StartMinimised || a.tray == nil {
+		return false
+	}
+	ok, err := false, errors.New("the desktop's tray is unknown")
+	if a.opts.TrayHost != nil {
+		ok, err = a.opts.TrayHost()
+	}
+	if !ok {
+		a.opts.Logger.Warn("start minimised needs a tray icon the desktop shows; showing the window", "err", err)
+	}
+	return ok
 }
 
 // do runs f on the UI goroutine while the window exists.
@@ -170,7 +197,12 @@ func (a *App) refresh() {
 	s := a.opts.Settings
 	a.phone.update(s, a.opts.Phone != nil, a.registered)
 	a.settings.update(s, a.opts.LoadErr, a.backupLoads())
-	a.status.SetText(statusLine(s, a.opts.LoadErr, a.regText))
+	line := statusLine(s, a.opts.LoadErr, a.regText)
+	a.status.SetText(line)
+	if a.tray != nil {
+		sipPart, _, _ := strings.Cut(line, " · ")
+		a.tray.setRegistration(sipPart, a.registered)
+	}
 }
 
 func (a *App) backupLoads() bool {

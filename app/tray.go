@@ -1,7 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"fmt"
+	"image"
+	"image/color"
+	"image/png"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -12,14 +16,19 @@ import (
 	"github.com/omniphone/omniphone/settings"
 )
 
-// tray is the system tray icon's menu: show the window, the missed calls
-// since the operator last looked, quit. Where the desktop has no tray the
-// menu is simply not shown; closing the window still quits.
+// tray is the system tray icon and its menu: the registration state (the
+// icon is dimmed while the phone is not registered), show the window, the
+// missed calls since the operator last looked, quit. Where the desktop has
+// no tray the menu is simply not shown; closing the window still quits.
 type tray struct {
 	desk   desktop.App
 	menu   *fyne.Menu
+	state  *fyne.MenuItem
 	missed *fyne.MenuItem
 	count  int
+	// icon and dimmed are the tray icons for registered and not.
+	icon, dimmed fyne.Resource
+	registered   bool
 }
 
 func (a *App) setupTray() {
@@ -27,7 +36,10 @@ func (a *App) setupTray() {
 	if !ok {
 		return
 	}
-	t := &tray{desk: desk}
+	t := &tray{desk: desk, icon: a.fyne.Icon()}
+	t.dimmed = dimIcon(t.icon)
+	t.state = fyne.NewMenuItem("", nil)
+	t.state.Disabled = true
 	show := fyne.NewMenuItem(lang.L("Show Omniphone"), func() {
 		a.win.Show()
 		a.win.RequestFocus()
@@ -38,11 +50,52 @@ func (a *App) setupTray() {
 		show.Action()
 		a.tabs.SelectIndex(1)
 	})
-	t.menu = fyne.NewMenu(Title, show, t.missed)
+	t.menu = fyne.NewMenu(Title, t.state, fyne.NewMenuItemSeparator(), show, t.missed)
 	desk.SetSystemTrayMenu(t.menu)
-	desk.SetSystemTrayIcon(a.fyne.Icon())
+	desk.SetSystemTrayIcon(t.dimmed)
+	desk.SetSystemTrayWindow(a.win) // a left click shows the window
 	a.tray = t
 	t.update()
+}
+
+// setRegistration shows the phone's state in the menu and the icon.
+func (t *tray) setRegistration(text string, registered bool) {
+	t.state.Label = text
+	if registered != t.registered {
+		t.registered = registered
+		if registered {
+			t.desk.SetSystemTrayIcon(t.icon)
+		} else {
+			t.desk.SetSystemTrayIcon(t.dimmed)
+		}
+	}
+	t.menu.Refresh()
+}
+
+// dimIcon is icon in grey at half opacity: the tray's "not registered".
+// An icon that is not a PNG is returned as it is.
+func dimIcon(icon fyne.Resource) fyne.Resource {
+	if icon == nil {
+		return nil
+	}
+	img, err := png.Decode(bytes.NewReader(icon.Content()))
+	if err != nil {
+		return icon
+	}
+	b := img.Bounds()
+	out := image.NewNRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			c := color.NRGBAModel.Convert(img.At(x, y)).(color.NRGBA)
+			grey := uint8((299*uint32(c.R) + 587*uint32(c.G) + 114*uint32(c.B)) / 1000)
+			out.SetNRGBA(x, y, color.NRGBA{R: grey, G: grey, B: grey, A: c.A / 2})
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, out); err != nil {
+		return icon
+	}
+	return fyne.NewStaticResource("dimmed-"+icon.Name(), buf.Bytes())
 }
 
 func (t *tray) update() {

@@ -134,6 +134,7 @@ func runWindow(dir string, stderr io.Writer) int {
 			}
 			return app.NewBitrixDirectory(c), nil
 		},
+		TrayHost: trayHost,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
