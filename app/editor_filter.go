@@ -35,6 +35,8 @@ func paramLabel(p settings.Param) string {
 		return lang.L("Source")
 	case settings.ParamContactNumber:
 		return lang.L("Client's number")
+	case "first_communication_id":
+		return lang.L("First communication ID")
 	}
 	return string(p)
 }

@@ -2,6 +2,9 @@ package app
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -27,6 +30,13 @@ func (e *settingsEditor) accountsSection() fyne.CanvasObject {
 func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 	a := &e.draft.SIP.Accounts[i]
 	path := fmt.Sprintf("sip.accounts[%d]", i)
+	// The pickers show what an empty value means.
+	if a.DialPlan == "" {
+		a.DialPlan = settings.DialPlanNone
+	}
+	if a.CallerIDMode == "" {
+		a.CallerIDMode = settings.CallerIDFrom
+	}
 	def := widget.NewCheck(lang.L("Default account"), nil)
 	def.SetChecked(a.Default)
 	def.OnChanged = func(on bool) {
@@ -71,6 +81,7 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 				{string(settings.CallerIDFrom), lang.L("From (user part)")},
 				{string(settings.CallerIDIdentity), "P-Asserted-Identity"},
 			}, nil))),
+		e.callHeadersField(path+".call_headers", &a.CallHeaders),
 		e.field(path+".id", lang.L("Short ID"), entry(&a.ID, "office")),
 		def,
 		e.removeButton(func() { e.draft.SIP.Accounts = append(e.draft.SIP.Accounts[:i], e.draft.SIP.Accounts[i+1:]...) }),
@@ -104,4 +115,40 @@ func (e *settingsEditor) preferencesSection() fyne.CanvasObject {
 			e.field("sync.team_url", lang.L("Team service address"), teamURL),
 			e.field("sync.token", lang.L("Team service token"), token))),
 	)
+}
+
+// callHeadersField edits an account's call-tracking headers: one row per
+// INVITE header the PBX sends and the call parameter it carries (SPEC §11
+// params, used by the filters and templates).
+func (e *settingsEditor) callHeadersField(path string, m *map[string]string) fyne.CanvasObject {
+	params := make([]option, len(settings.CallHeaderParams))
+	for i, p := range settings.CallHeaderParams {
+		params[i] = option{p, paramLabel(settings.Param(p))}
+	}
+	box := container.NewVBox()
+	for _, name := range slices.Sorted(maps.Keys(*m)) {
+		param := (*m)[name]
+		header := widget.NewEntry()
+		header.SetText(name)
+		header.SetPlaceHolder("X-Scenario")
+		header.OnChanged = func(s string) {
+			if s = strings.TrimSpace(s); s != name {
+				delete(*m, name)
+				(*m)[s] = param
+				name = s
+			}
+		}
+		carries := choice(&param, params, func() { (*m)[name] = param })
+		remove := e.removeButton(func() { delete(*m, name) })
+		box.Add(container.NewBorder(nil, nil, nil, remove, container.NewGridWithColumns(2, header, carries)))
+	}
+	box.Add(e.addButton(lang.L("Add a header"), func() {
+		if *m == nil {
+			*m = map[string]string{}
+		}
+		if _, ok := (*m)[""]; !ok {
+			(*m)[""] = settings.CallHeaderParams[0]
+		}
+	}))
+	return e.field(path, lang.L("PBX call-tracking headers (INVITE header → call parameter)"), box)
 }

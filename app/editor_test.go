@@ -241,3 +241,26 @@ func labelsIn(root fyne.CanvasObject) []string {
 	}
 	return out
 }
+
+func TestEditor_CallHeadersMapINVITEHeadersToCallParameters(t *testing.T) {
+	s := withAccount()
+	b := newTestEditor(t, s, nil)
+	add := find(t, b.e, func(btn *widget.Button) bool { return btn.Text == "Add a header" })
+	test.Tap(add)
+
+	// A blank header name is refused next to the field; nothing is written.
+	b.e.onSave()
+	require.Equal(t, `"" is not a header name`, b.e.problems.labels["sip.accounts[0].call_headers"].Text)
+	_, err := os.Stat(b.dir.File())
+	require.True(t, os.IsNotExist(err))
+
+	header := find(t, b.e, func(en *widget.Entry) bool { return en.PlaceHolder == "X-Scenario" })
+	test.Type(header, "X-Campaign")
+	carries := find(t, b.e, func(sel *widget.Select) bool { return sel.Selected == "PBX scenario" })
+	carries.SetSelected("Ad campaign")
+	b.e.onSave()
+	require.Equal(t, "Saved.", b.e.status.Text)
+	loaded, err := b.dir.Load()
+	require.NoError(t, err)
+	require.Equal(t, map[string]string{"X-Campaign": "campaign"}, loaded.SIP.Accounts[0].CallHeaders)
+}

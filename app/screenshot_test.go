@@ -25,6 +25,9 @@ func TestEditor_TabScreenshots(t *testing.T) {
 	}}
 	s.Templates.Rules = []settings.TitleTemplate{{Direction: settings.DirectionIn, Entity: settings.EntityLead, Template: "Звонок {{contact_phone_number}}"}}
 	s.ClickToCall.Enabled = true
+	s.SIP = withAccount().SIP
+	s.SIP.Accounts[0].CallerIDMode = settings.CallerIDIdentity
+	s.SIP.Accounts[0].CallHeaders = map[string]string{"X-Scenario": "scenario", "X-Campaign": "campaign"}
 	b := newTestEditor(t, s, nil)
 	fyne.CurrentApp().Settings().SetTheme(theme.DefaultTheme())
 	b.e.onSave() // shows C2 next to its field
