@@ -13,8 +13,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// startPulse starts a private PulseAudio server with one null sink, "vsink",
-// whose monitor source loops back what is played to it
+// startPulse starts a private PulseAudio server with two null sinks:
+// "vsink", whose monitor source loops back what is played to it, and
+// "spare", nobody listens to
 // (shared/reference/feasibility-fyne.md §6), and points this process's
 // PulseAudio clients at it. Without pulseaudio the test is skipped, or fails
 // when OMNIPHONE_REQUIRE_PEERS=1.
@@ -35,7 +36,8 @@ func startPulse(t *testing.T) {
 	require.NoError(t, err)
 	cmd := exec.Command(bin, "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no", "--log-target=stderr",
 		"-L", "module-native-protocol-unix auth-anonymous=1 socket="+sock,
-		"-L", "module-null-sink sink_name=vsink sink_properties=device.description=vsink rate=48000 channels=1")
+		"-L", "module-null-sink sink_name=vsink sink_properties=device.description=vsink rate=48000 channels=1",
+		"-L", "module-null-sink sink_name=spare sink_properties=device.description=spare rate=48000 channels=1")
 	cmd.Env = append(os.Environ(), "XDG_RUNTIME_DIR="+dir, "HOME="+dir)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -83,20 +85,6 @@ func vsinkDevices(t *testing.T) (sink, monitor string) {
 	return sink, monitor
 }
 
-// capture reads frames from d in real time for dur and returns the samples.
-func capture(d *Device, dur time.Duration) []int16 {
-	var out []int16
-	frame := make([]int16, FrameSamples)
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	for end := time.Now().Add(dur); time.Now().Before(end); {
-		<-tick.C
-		d.ReadFrame(frame)
-		out = append(out, frame...)
-	}
-	return out
-}
-
 // requireToneIn checks the last 1.5 s of samples for freq, in 100 ms
 // windows: the capture is read on a 20 ms ticker, so a late read may drop
 // or pad a few samples and break one window's phase. An idle null sink may
@@ -107,17 +95,13 @@ func requireToneIn(t *testing.T, what string, s []int16, freq float64) {
 	const win = SampleRate / 10
 	require.Greater(t, len(s), 15*win, "%s: too little audio", what)
 	tail := s[len(s)-15*win:]
-	var e float64
-	for _, v := range tail {
-		e += float64(v) * float64(v)
-	}
 	good := 0
 	for i := 0; i+win <= len(tail); i += win {
 		if Level(tail[i:i+win], freq, SampleRate) > 0.8 {
 			good++
 		}
 	}
-	rms := math.Sqrt(e / float64(len(tail)))
+	rms := rmsOf(tail)
 	t.Logf("%s: %d samples captured; last 1.5 s RMS %.0f, %d of 15 windows carry %.0f Hz", what, len(s), rms, good, freq)
 	require.Greater(t, rms, 1000.0, "%s: the loopback carried silence", what)
 	require.GreaterOrEqual(t, good, 10, "%s: %.0f Hz not found", what, freq)
@@ -132,7 +116,7 @@ func TestPulseLoopback(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, d.Close()) }()
 	d.PlayTone(NewToneGenerator(Tone{Freqs: []float64{1000}, Level: 0.5}))
-	requireToneIn(t, "duplex loopback", capture(d, 3500*time.Millisecond), 1000)
+	requireToneIn(t, "duplex loopback", captureFrom(d, 3500*time.Millisecond), 1000)
 }
 
 // TestPulseRinger rings on the null sink chosen by name while the call
@@ -147,7 +131,7 @@ func TestPulseRinger(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, r.Close()) }()
 	r.Ring(NewToneGenerator(Tone{Freqs: []float64{660}, Level: 0.5}))
-	requireToneIn(t, "ringer", capture(d, 3500*time.Millisecond), 660)
+	requireToneIn(t, "ringer", captureFrom(d, 3500*time.Millisecond), 660)
 	r.Stop()
 	require.Positive(t, r.Frames())
 }
@@ -163,4 +147,76 @@ func TestNullBackendRinger(t *testing.T) {
 	r.Stop()
 	_, err = OpenRinger(RingerConfig{Backend: BackendNull, Output: "no such speaker"})
 	require.ErrorIs(t, err, ErrDeviceNotFound)
+}
+
+// TestPulseSwitcherMovesTheCallToAnotherSpeaker plays call audio into a
+// Switcher on the "spare" sink, then switches its speaker to vsink during
+// the "call": the tone arrives on vsink's monitor from then on.
+func TestPulseSwitcherMovesTheCallToAnotherSpeaker(t *testing.T) {
+	startPulse(t)
+	sink, monitor := vsinkDevices(t)
+	_, outs, err := Devices(BackendPulseAudio)
+	require.NoError(t, err)
+	spare := ""
+	for _, d := range outs {
+		if strings.Contains(d.Name, "spare") {
+			spare = d.Name
+		}
+	}
+	require.NotEmpty(t, spare, "no spare sink among %v", outs)
+
+	s, err := OpenSwitcher(Config{Backend: BackendPulseAudio, Input: monitor, Output: spare})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	// The far end speaks 1 kHz for as long as the call lasts.
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		g := NewToneGenerator(Tone{Freqs: []float64{1000}, Level: 0.5})
+		frame := make([]int16, FrameSamples)
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				g.Fill(frame)
+				s.WriteFrame(frame)
+			}
+		}
+	}()
+	defer func() { close(stop); <-done }()
+
+	before := captureFrom(s, 2500*time.Millisecond)
+	require.Less(t, rmsOf(before[len(before)/2:]), 300.0, "played on the spare sink, vsink's monitor hears nothing")
+
+	require.Error(t, s.Use(monitor, "no such speaker"), "an unknown device is refused")
+	require.Equal(t, spare, s.Current().Output, "and the call stays where it was")
+	require.NoError(t, s.Use(monitor, sink))
+	require.Equal(t, sink, s.Current().Output)
+	requireToneIn(t, "after the switch", captureFrom(s, 3500*time.Millisecond), 1000)
+}
+
+// captureFrom reads frames from r in real time for dur.
+func captureFrom(r interface{ ReadFrame([]int16) }, dur time.Duration) []int16 {
+	var out []int16
+	frame := make([]int16, FrameSamples)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for end := time.Now().Add(dur); time.Now().Before(end); {
+		<-tick.C
+		r.ReadFrame(frame)
+		out = append(out, frame...)
+	}
+	return out
+}
+
+func rmsOf(s []int16) float64 {
+	var e float64
+	for _, v := range s {
+		e += float64(v) * float64(v)
+	}
+	return math.Sqrt(e / float64(max(len(s), 1)))
 }
