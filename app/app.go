@@ -66,6 +66,10 @@ type Services struct {
 	Cards CardSource
 	// Sink takes finished calls for the CRM (nil: they stay in History only).
 	Sink CallSink
+	// Ringer sounds incoming calls (nil: the card alone announces them).
+	Ringer Ringer
+	// Sound switches the call's microphone and speaker (nil: no sound card).
+	Sound SoundDevices
 }
 
 // Attach connects the running services to the window. main creates the
@@ -99,6 +103,7 @@ type App struct {
 	registered bool
 	// colleaguesLoaded: the transfer picker has (or is getting) its list.
 	colleaguesLoaded bool
+	soundPick        soundPick
 	ctx              context.Context
 	uiGone           atomic.Bool
 	stop             context.CancelFunc
@@ -115,7 +120,7 @@ func New(fa fyne.App, opts Options) *App {
 	a.ctx, a.stop = context.WithCancel(context.Background())
 	a.win = fa.NewWindow(Title)
 	a.card = newCardView(a.onAnswer, a.onDecline, a.openPage)
-	a.call = newCallView(callActions{mute: a.onMute, hold: a.onHold, hangup: a.onHangup, transfer: a.onTransfer,
+	a.call = newCallView(callActions{mute: a.onMute, hold: a.onHold, hangup: a.onHangup, sound: a.onSound, transfer: a.onTransfer,
 		consult: a.onConsult, complete: a.onCompleteTransfer, switchTo: a.onSwitch})
 	a.phone = newPhoneView(a.card.root, a.call.root, a.onDial, a.onDTMF)
 	a.card.relayout = a.phone.root.Refresh

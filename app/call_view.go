@@ -22,6 +22,7 @@ type callView struct {
 	timer     *widget.Label
 	mute      *widget.Button
 	hold      *widget.Button
+	sound     *widget.Button
 	hangup    *widget.Button
 	transfer  *widget.Entry
 	colleague *widget.Select
@@ -38,7 +39,7 @@ type callView struct {
 }
 
 type callActions struct {
-	mute, hold, hangup func()
+	mute, hold, hangup, sound func()
 	// transfer is a blind transfer, consult dials target for an attended
 	// one and complete joins the held call with the consult call.
 	transfer, consult func(target string)
@@ -54,6 +55,7 @@ func newCallView(act callActions) *callView {
 	v.timer = widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Monospace: true})
 	v.mute = widget.NewButtonWithIcon(lang.L("Mute"), theme.VolumeMuteIcon(), act.mute)
 	v.hold = widget.NewButtonWithIcon(lang.L("Hold"), theme.MediaPauseIcon(), act.hold)
+	v.sound = widget.NewButtonWithIcon("", theme.VolumeUpIcon(), act.sound)
 	v.hangup = widget.NewButtonWithIcon(lang.L("Hang up"), theme.CancelIcon(), act.hangup)
 	v.hangup.Importance = widget.DangerImportance
 	v.transfer = widget.NewEntry()
@@ -76,7 +78,7 @@ func newCallView(act callActions) *callView {
 	v.root = widget.NewCard("", "", container.NewVBox(
 		container.NewBorder(nil, nil, nil, v.timer, v.peer),
 		v.state,
-		container.NewGridWithColumns(2, v.mute, v.hold),
+		container.NewBorder(nil, nil, nil, v.sound, container.NewGridWithColumns(2, v.mute, v.hold)),
 		v.hangup,
 		v.complete,
 		container.NewBorder(nil, nil, nil, v.colleague, v.transfer),

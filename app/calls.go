@@ -81,6 +81,10 @@ func (a *App) onIncoming(c callHandle) {
 	a.calls.addLine(c)
 	if active := a.activeCall(); active != nil {
 		a.renderCall(active) // list the waiting call under the current one
+	} else if r := a.opts.Ringer; r != nil {
+		// A second call does not ring over the first: its card and its
+		// line under the current call announce it.
+		r.Ring()
 	}
 	if !a.opts.Settings.App.Card.Show {
 		return
@@ -115,6 +119,16 @@ func (a *App) updateCard(c callHandle, info sip.Info, l lookupState) {
 		st := buildCardState(info.Remote, info.RemoteName, l)
 		st.Answered = c.Info().State != sip.CallIncoming
 		a.card.show(st)
+	}
+}
+
+// stopRinging silences the ring when c is the call that rings.
+func (a *App) stopRinging(c callHandle) {
+	a.calls.mu.Lock()
+	ringing := a.calls.ringing == c
+	a.calls.mu.Unlock()
+	if ringing && a.opts.Ringer != nil {
+		a.opts.Ringer.Stop()
 	}
 }
 
@@ -193,6 +207,7 @@ func (a *App) onCallState(ev sip.CallEvent, c callHandle) {
 	}
 	switch ev.State {
 	case sip.CallActive, sip.CallHeld, sip.CallRinging, sip.CallDialing:
+		a.stopRinging(c)
 		a.calls.mu.Lock()
 		answered := a.calls.ringing == c && ev.State == sip.CallActive
 		if answered {
@@ -258,6 +273,7 @@ func (a *App) renderCall(c callHandle) {
 // the screen. It may run on any goroutine.
 func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 	info := c.Info()
+	a.stopRinging(c)
 	a.calls.mu.Lock()
 	if a.calls.ringing == c {
 		a.calls.ringing = nil

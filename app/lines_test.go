@@ -2,6 +2,7 @@ package app
 
 import (
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -144,4 +145,93 @@ func TestLines_Screenshot(t *testing.T) {
 	require.Greater(t, colours, 20)
 	require.Greater(t, spread, 0.02)
 	apptest.SaveArtifact(t, "call-consult-two-lines.png", img)
+}
+
+// fakeRinger records whether the ring sounds.
+type fakeRinger struct {
+	mu      sync.Mutex
+	ringing bool
+	rings   int
+}
+
+func (r *fakeRinger) Ring() { r.mu.Lock(); r.ringing = true; r.rings++; r.mu.Unlock() }
+func (r *fakeRinger) Stop() { r.mu.Lock(); r.ringing = false; r.mu.Unlock() }
+func (r *fakeRinger) state() (bool, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.ringing, r.rings
+}
+
+func TestRing_UntilAnsweredOrGoneAndNotOverACall(t *testing.T) {
+	a := callApp(t, nil, nil)
+	r := &fakeRinger{}
+	a.opts.Ringer = r
+
+	// Rings until answered.
+	first := answeredCall(a, "1", "+79991234567")
+	on, n := r.state()
+	require.False(t, on, "answering stops the ring")
+	require.Equal(t, 1, n)
+
+	// A second call while talking: no ring over the conversation.
+	waiting := &fakeCall{info: sip.Info{ID: "2", Direction: sip.Inbound, Remote: "+79997654321", State: sip.CallIncoming, Created: time.Now()}}
+	a.onIncoming(waiting)
+	_, n = r.state()
+	require.Equal(t, 1, n)
+
+	// Alone again, a call that the caller gives up on rings, then stops.
+	for _, c := range []*fakeCall{waiting, first} {
+		c.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, time.Now() })
+		a.onEnded(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseCancelled}, c)
+	}
+	third := &fakeCall{info: sip.Info{ID: "3", Direction: sip.Inbound, Remote: "+79990000000", State: sip.CallIncoming, Created: time.Now()}}
+	eventually(t, func() bool { return a.activeCall() == nil }, "no call on screen")
+	a.onIncoming(third)
+	on, _ = r.state()
+	require.True(t, on)
+	third.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, time.Now() })
+	a.onEnded(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseCancelled}, third)
+	on, _ = r.state()
+	require.False(t, on, "a cancelled call stops ringing")
+}
+
+// fakeSound is a sound card with two headsets.
+type fakeSound struct {
+	mu      sync.Mutex
+	in, out string
+	fail    error
+}
+
+func (s *fakeSound) Devices() ([]string, []string, error) {
+	return []string{"Headset mic"}, []string{"Headset", "Speakers"}, nil
+}
+func (s *fakeSound) Current() (string, string) { s.mu.Lock(); defer s.mu.Unlock(); return s.in, s.out }
+func (s *fakeSound) Use(in, out string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fail != nil {
+		return s.fail
+	}
+	s.in, s.out = in, out
+	return nil
+}
+
+func TestSound_SwitchTheCallToAnotherDevice(t *testing.T) {
+	a := callApp(t, nil, nil)
+	snd := &fakeSound{out: "Speakers"}
+	a.opts.Sound = snd
+	answeredCall(a, "1", "+79991234567")
+
+	test.Tap(a.call.sound)
+	require.Equal(t, "System default", a.soundPick.mic.Selected)
+	require.Equal(t, "Speakers", a.soundPick.speaker.Selected, "the picker starts at the devices in use")
+	a.soundPick.mic.SetSelected("Headset mic")
+	a.soundPick.speaker.SetSelected("Headset")
+	a.soundPick.dlg.Confirm()
+	eventually(t, func() bool { in, out := snd.Current(); return in == "Headset mic" && out == "Headset" }, "the call moves to the headset")
+
+	test.Tap(a.call.sound)
+	a.soundPick.speaker.SetSelected("System default")
+	a.soundPick.dlg.Confirm()
+	eventually(t, func() bool { _, out := snd.Current(); return out == "" }, "System default is the empty name")
 }

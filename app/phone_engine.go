@@ -20,6 +20,24 @@ type PhoneEngine interface {
 	OnCallState(func(sip.CallEvent))
 }
 
+// Ringer sounds the ring of incoming calls on the ring device
+// (sip/audio.Ringer with its ring tone).
+type Ringer interface {
+	Ring()
+	Stop()
+}
+
+// SoundDevices lists the sound card's devices and switches the ones calls
+// use, also during a call (sip/audio.Switcher).
+type SoundDevices interface {
+	// Devices are the capture and playback device names.
+	Devices() (inputs, outputs []string, err error)
+	// Current are the devices in use ("" = the system default).
+	Current() (input, output string)
+	// Use switches to input and output; on error the old ones stay.
+	Use(input, output string) error
+}
+
 // callHandle is the part of a *sip.Call the UI drives.
 type callHandle interface {
 	Answer() error

@@ -140,6 +140,7 @@ func runWindow(dir string, stderr io.Writer) int {
 	defer cancel()
 	svc := startServices(ctx, dir, s, secrets, log)
 	defer svc.Close()
+	svc.openRinger(s, log)
 	ui.Attach(svc.forApp())
 	svc.runPhone(ctx, log)
 	svc.startClickToCall(ctx, s, secrets, ui, log)

@@ -29,7 +29,8 @@ import (
 type services struct {
 	phone   *sip.Phone
 	account settings.SIPAccount
-	sound   *audio.Device
+	sound   *audio.Switcher
+	ringer  *ringTone // window mode only: openRinger
 	engine  *crmsync.Engine
 	team    *crmsync.Client // team mode: omnisync's API
 	cards   *lookup.Lookup
@@ -110,11 +111,11 @@ func (svc *services) startPhone(ctx context.Context, dir string, s settings.Sett
 			return fmt.Errorf("recordings folder: %w", err)
 		}
 	}
-	sound, err := audio.Open(audio.Config{Input: s.App.InputDevice, Output: s.App.OutputDevice})
+	sound, err := audio.OpenSwitcher(audio.Config{Input: s.App.InputDevice, Output: s.App.OutputDevice})
 	if err != nil {
 		// Signalling still works; the status line and the log say why there is no sound.
 		log.Error("sound device not opened; calls will be silent", "err", err)
-		if sound, err = audio.Open(audio.Config{Backend: audio.BackendNull}); err != nil {
+		if sound, err = audio.OpenSwitcher(audio.Config{Backend: audio.BackendNull}); err != nil {
 			return fmt.Errorf("audio: %w", err)
 		}
 	}
@@ -319,6 +320,12 @@ func (svc *services) forApp() app.Services {
 	}
 	if svc.cards != nil {
 		out.Cards = svc.cards
+	}
+	if svc.ringer != nil {
+		out.Ringer = svc.ringer
+	}
+	if svc.sound != nil {
+		out.Sound = soundDevices{svc.sound}
 	}
 	switch {
 	case svc.engine != nil:
