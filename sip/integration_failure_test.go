@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // TestIntegrationCallFailures calls between two Phones through Kamailio.
 func TestIntegrationCallFailures(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	caller := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	callee := startPhone(t, k, "bob", "bob123", baresipHz, nil)
 	caller.ev.waitReg(t, RegRegistered, 0)
@@ -59,7 +61,7 @@ func TestIntegrationCallFailures(t *testing.T) {
 // TestIntegrationUnregisterOwnBinding checks that closing one device of a
 // user leaves the user's other device registered (no "Contact: *").
 func TestIntegrationUnregisterOwnBinding(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	first := startPhone(t, k, "bob", "bob123", baresipHz, nil)
 	second := startPhone(t, k, "bob", "bob123", baresipHz, nil)
 	caller := startPhone(t, k, "gouac", "go123", phoneHz, nil)
@@ -82,15 +84,15 @@ func TestIntegrationUnregisterOwnBinding(t *testing.T) {
 // TestIntegrationRegistrarRestart checks that the phone registers again
 // after the registrar lost its bindings and came back.
 func TestIntegrationRegistrarRestart(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	p := startPhone(t, k, "bob", "bob123", baresipHz, func(c *Config) { c.Account.Expiry = 10 * time.Second })
 	caller := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	p.ev.waitReg(t, RegRegistered, 0)
 
-	k.proc.stop(t)
+	k.Stop()
 	n := p.ev.regCount()
 	p.ev.waitReg(t, RegFailed, n) // the refresh at 7.5 s times out
-	k.start()
+	k.Start()
 	caller.Reregister()
 	p.ev.waitReg(t, RegRegistered, n)
 	caller.ev.waitReg(t, RegRegistered, 2)
