@@ -17,6 +17,7 @@ import (
 
 	"github.com/omniphone/omniphone/crm/b24sim"
 	"github.com/omniphone/omniphone/settings"
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // simState is the part of the simulator's /_sim/state this test reads.
@@ -60,7 +61,7 @@ func countType(st simState, typ string) int {
 // record carries Bitrix24's CALL_ID and the sync engine only finishes that
 // call — no second registration, no lead (SPEC C4, D2).
 func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
-	k := startKamailio(t, map[string]string{"102": "secret102"})
+	k := siptest.StartKamailio(t, map[string]string{"102": "secret102"})
 	sim, err := b24sim.New(b24sim.Options{ClientID: "local.app", ClientSecret: "app-secret"})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = sim.Close() })
@@ -103,7 +104,7 @@ func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
 		_ = cmd.Process.Kill()
 		if t.Failed() {
 			b, _ := os.ReadFile(logFile)
-			t.Logf("--- omniphone output ---\n%s\n--- log ---\n%s", appOut.String(), tail(string(b), 6000))
+			t.Logf("--- omniphone output ---\n%s\n--- log ---\n%s", appOut.String(), siptest.Tail(string(b), 6000))
 		}
 	})
 	logHas := func(s string) bool {

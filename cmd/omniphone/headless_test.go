@@ -20,6 +20,7 @@ import (
 
 	"github.com/omniphone/omniphone/control"
 	"github.com/omniphone/omniphone/settings"
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 func TestHeadless_RefusesANonLoopbackControlAddress(t *testing.T) {
@@ -46,7 +47,7 @@ func TestHeadless_NeedsAnAccount(t *testing.T) {
 // (404) and sees the call end in /v1/calls and /v1/events; then SIGTERM
 // stops it cleanly.
 func TestIntegration_HeadlessControlAPI(t *testing.T) {
-	k := startKamailio(t, map[string]string{"101": "secret101"})
+	k := siptest.StartKamailio(t, map[string]string{"101": "secret101"})
 	tmp := t.TempDir()
 	bin := filepath.Join(tmp, "omniphone")
 	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
@@ -77,7 +78,7 @@ func TestIntegration_HeadlessControlAPI(t *testing.T) {
 		if t.Failed() {
 			t.Logf("--- omniphone output ---\n%s", appOut.String())
 			if b, err := os.ReadFile(filepath.Join(profile, "logs", "omniphone.log")); err == nil {
-				t.Logf("--- omniphone log ---\n%s", tail(string(b), 6000))
+				t.Logf("--- omniphone log ---\n%s", siptest.Tail(string(b), 6000))
 			}
 		}
 	})
@@ -246,11 +247,4 @@ func nextEvent(t *testing.T, ch <-chan control.Event) control.Event {
 		t.Fatal("no event within 15 s")
 		return control.Event{}
 	}
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }
