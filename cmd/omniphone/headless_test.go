@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -48,16 +47,11 @@ func TestHeadless_NeedsAnAccount(t *testing.T) {
 // stops it cleanly.
 func TestIntegration_HeadlessControlAPI(t *testing.T) {
 	k := siptest.StartKamailio(t, map[string]string{"101": "secret101"})
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "omniphone")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	profile := filepath.Join(tmp, "profile")
+	bin := buildBinary(t)
+	profile := filepath.Join(t.TempDir(), "profile")
 	s := settings.Default()
 	s.App.Language = settings.LanguageEN
-	s.SIP.Accounts = []settings.SIPAccount{{ID: "acc1", User: "101", Domain: k.Addr(), Transport: settings.TransportUDP,
-		ExpirySeconds: 60, Codecs: []string{"PCMU", "PCMA"}, DTMF: settings.DTMFRFC4733, Default: true}}
+	s.SIP.Accounts = []settings.SIPAccount{testAccount("acc1", "101", k.Addr(), "PCMU", "PCMA")}
 	// A portal nobody answers on: the sync engine queues the record and
 	// retries later, which is all this test looks at.
 	s.Portals = []settings.Portal{{ID: "p", Name: "P", Domain: "http://127.0.0.1:" + strconv.Itoa(freeTCPPort(t)), Main: true,
@@ -160,13 +154,7 @@ func TestIntegration_HeadlessControlAPI(t *testing.T) {
 	code, _ = api("POST", "/v1/calls/"+call.ID+"/hangup", "")
 	require.Equal(t, http.StatusNotFound, code)
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "a clean exit on SIGTERM")
-	case <-time.After(20 * time.Second):
-		t.Fatal("omniphone did not stop on SIGTERM")
-	}
+	stopWithSIGTERM(t, cmd, exited)
 	logText, err := os.ReadFile(filepath.Join(profile, "logs", "omniphone.log"))
 	require.NoError(t, err)
 	for _, line := range strings.Split(string(logText), "\n") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -9,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -24,14 +24,9 @@ import (
 // with SIGTERM and expects a clean exit.
 func TestIntegration_WindowScreenshot(t *testing.T) {
 	requireX(t)
-	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "omniphone")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "%s", out)
-
-	profile := filepath.Join(tmp, "profile")
-	var appOut bytes.Buffer
+	bin := buildBinary(t)
+	profile := filepath.Join(t.TempDir(), "profile")
+	var appOut syncBuffer
 	cmd := exec.Command(bin, "--config-dir", profile)
 	cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
 	cmd.Stdout, cmd.Stderr = &appOut, &appOut
@@ -39,7 +34,12 @@ func TestIntegration_WindowScreenshot(t *testing.T) {
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("--- omniphone output ---\n%s", appOut.String())
+		}
+	})
 
 	geo := waitForWindow(t, "Omniphone", exited, &appOut)
 	t.Logf("window mapped %v after start: %+v", time.Since(start).Round(time.Millisecond), geo)
@@ -60,13 +60,7 @@ func TestIntegration_WindowScreenshot(t *testing.T) {
 	require.Greater(t, colours, 30, "the window shows more than a flat background: %s", shot)
 	require.Greater(t, spread, 0.05, "the window has contrast (text, buttons): %s", shot)
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "clean exit on SIGTERM; output:\n%s", appOut.String())
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the app did not exit within 15 s of SIGTERM; output:\n%s", appOut.String())
-	}
+	stopWithSIGTERM(t, cmd, exited)
 	log, err := os.ReadFile(filepath.Join(profile, "logs", "omniphone.log"))
 	require.NoError(t, err)
 	require.Contains(t, string(log), "omniphone starting")
@@ -78,7 +72,7 @@ type geometry struct{ X, Y, W, H int }
 
 var geoLine = regexp.MustCompile(`(?m)^\s*(Absolute upper-left X|Absolute upper-left Y|Width|Height):\s+(-?\d+)`)
 
-func waitForWindow(t *testing.T, name string, exited <-chan error, appOut *bytes.Buffer) geometry {
+func waitForWindow(t *testing.T, name string, exited <-chan error, appOut fmt.Stringer) geometry {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -87,30 +81,37 @@ func waitForWindow(t *testing.T, name string, exited <-chan error, appOut *bytes
 			t.Fatalf("the app exited before its window appeared (%v):\n%s", err, appOut.String())
 		default:
 		}
-		out, err := exec.Command("xwininfo", "-name", name).Output()
-		if err == nil && bytes.Contains(out, []byte("IsViewable")) {
-			var g geometry
-			for _, m := range geoLine.FindAllSubmatch(out, -1) {
-				n, _ := strconv.Atoi(string(m[2]))
-				switch string(m[1]) {
-				case "Absolute upper-left X":
-					g.X = n
-				case "Absolute upper-left Y":
-					g.Y = n
-				case "Width":
-					g.W = n
-				case "Height":
-					g.H = n
-				}
-			}
-			require.Positive(t, g.W)
-			require.Positive(t, g.H)
+		if g, ok := windowGeometry(name); ok {
 			return g
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("no viewable window %q within 30 s; output:\n%s", name, appOut.String())
 	return geometry{}
+}
+
+// windowGeometry is where the viewable window called name is now: a
+// window grows when its content needs more room.
+func windowGeometry(name string) (geometry, bool) {
+	out, err := exec.Command("xwininfo", "-name", name).Output()
+	if err != nil || !bytes.Contains(out, []byte("IsViewable")) {
+		return geometry{}, false
+	}
+	var g geometry
+	for _, m := range geoLine.FindAllSubmatch(out, -1) {
+		n, _ := strconv.Atoi(string(m[2]))
+		switch string(m[1]) {
+		case "Absolute upper-left X":
+			g.X = n
+		case "Absolute upper-left Y":
+			g.Y = n
+		case "Width":
+			g.W = n
+		case "Height":
+			g.H = n
+		}
+	}
+	return g, g.W > 0 && g.H > 0
 }
 
 func screenshot(t *testing.T, path string, g geometry) image.Image {
