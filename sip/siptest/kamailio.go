@@ -96,7 +96,7 @@ func (k *Kamailio) Registered(user string) bool {
 	k.t.Helper()
 	kamcmd := RequirePeer(k.t, "kamcmd", "kamailio")
 	out, err := exec.Command(kamcmd, "-s", "unix:"+filepath.Join(k.dir, "kamailio_ctl"),
-		"ul.lookup", "location", user).CombinedOutput()
+		"ul.lookup", "location", "s:"+user).CombinedOutput() // s: keeps "102" a string
 	// kamcmd exits 0 on "500 - AOR not found" too.
 	return err == nil && strings.Contains(string(out), "Contact:")
 }
