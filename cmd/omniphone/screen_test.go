@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -80,4 +81,91 @@ func click(t *testing.T, g geometry, p image.Point) {
 // centre is the middle of r.
 func centre(r image.Rectangle) image.Point {
 	return image.Pt((r.Min.X+r.Max.X)/2, (r.Min.Y+r.Max.Y)/2)
+}
+
+// window is the app's window on the X server, as last seen.
+type window struct {
+	t    *testing.T
+	name string
+	geo  geometry
+}
+
+// shot saves a screenshot of the whole window, as big as it is now, to path.
+func (w *window) shot(path string) image.Image {
+	w.t.Helper()
+	g, ok := windowGeometry(w.name)
+	require.True(w.t, ok, "the window %q is viewable", w.name)
+	w.geo = g
+	return screenshot(w.t, path, g)
+}
+
+// click clicks p of the window as last shot.
+func (w *window) click(p image.Point) {
+	w.t.Helper()
+	click(w.t, w.geo, p)
+}
+
+// waitFor takes screenshots into path until find finds the same thing in
+// two in a row (the layout has settled) and returns it.
+func (w *window) waitFor(path, what string, find func(img image.Image, width int) (image.Rectangle, bool)) image.Rectangle {
+	w.t.Helper()
+	var prev image.Rectangle
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		r, ok := find(w.shot(path), w.geo.W)
+		if ok && r == prev {
+			return r
+		}
+		if !ok {
+			r = image.Rectangle{}
+		}
+		prev = r
+		if time.Now().After(deadline) {
+			w.t.Fatalf("the window does not show %s within 30 s: see %s", what, path)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// answerButton finds Answer: green, at most 60 % of the window wide (Call
+// is full width), with a red Decline on its right on the same row.
+func answerButton(img image.Image, width int) (image.Rectangle, bool) {
+	answer, decline := halfWidth(buttonBands(img, isSuccess, 20), width), halfWidth(buttonBands(img, isDanger, 20), width)
+	return answer, !answer.Empty() && answer.Min.Y == decline.Min.Y && answer.Max.X <= decline.Min.X
+}
+
+// hangupButton finds Hang up: red and nearly the window's width.
+func hangupButton(img image.Image, width int) (image.Rectangle, bool) {
+	for _, r := range buttonBands(img, isDanger, 20) {
+		if r.Dx() > width*6/10 {
+			return r, true
+		}
+	}
+	return image.Rectangle{}, false
+}
+
+// selectedTab finds the selected tab's underline at the top of the window.
+func selectedTab(img image.Image, width int) (image.Rectangle, bool) {
+	tabs := buttonBands(crop(img, image.Rect(0, 0, width, 60)), isPrimary, 2)
+	if len(tabs) == 0 {
+		return image.Rectangle{}, false
+	}
+	return tabs[len(tabs)-1], true
+}
+
+// halfWidth is the first of rs at most 60 % of the window wide, or an
+// empty one.
+func halfWidth(rs []image.Rectangle, windowW int) image.Rectangle {
+	for _, r := range rs {
+		if r.Dx() <= windowW*6/10 {
+			return r
+		}
+	}
+	return image.Rectangle{}
+}
+
+func crop(img image.Image, r image.Rectangle) image.Image {
+	return img.(interface {
+		SubImage(image.Rectangle) image.Image
+	}).SubImage(r)
 }

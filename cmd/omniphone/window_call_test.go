@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -40,6 +42,7 @@ func TestIntegration_WindowFullCall(t *testing.T) {
 		caller, callerPW     = "79991234567", "caller-pw"
 		contactID            = 1 // the demo portal's Сергей Иванов, +7 (999) 123-45-67
 		accountID, portalID  = "winacc", "winsim"
+		callerHz             = 1000 // the tone baresip sends
 	)
 	k := siptest.StartKamailio(t, map[string]string{operator: operatorPW, caller: callerPW})
 	sim, simURL, access, refresh := startOAuthSim(t)
@@ -53,6 +56,7 @@ func TestIntegration_WindowFullCall(t *testing.T) {
 	s.App.Language = settings.LanguageEN
 	s.Portals = []settings.Portal{simPortal(portalID, simURL)}
 	s.CallProcessing.CreateForIncoming = true // CP3: every processed call adds a call activity
+	s.Recordings.Send = true                  // RC1: the app records, the engine uploads
 	s.Responsibles.DefaultIncoming, s.Responsibles.DefaultOutgoing = 1, 1
 	s.SIP.Accounts = []settings.SIPAccount{testAccount(accountID, operator, k.Addr(), "PCMU")}
 	require.NoError(t, settings.Dir{Path: profile}.Save(s))
@@ -71,7 +75,7 @@ func TestIntegration_WindowFullCall(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(fakeBin, "xdg-open"),
 		[]byte("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '"+opened+"'\n"), 0o755))
 
-	phone := siptest.StartBaresip(t, siptest.BaresipOptions{User: caller, Password: callerPW, Proxy: k.Addr(), ToneHz: 1000, AnswerMode: "manual"})
+	phone := siptest.StartBaresip(t, siptest.BaresipOptions{User: caller, Password: callerPW, Proxy: k.Addr(), ToneHz: callerHz, AnswerMode: "manual"})
 
 	var appOut syncBuffer
 	cmd := exec.Command(bin, "--config-dir", profile)
@@ -96,45 +100,29 @@ func TestIntegration_WindowFullCall(t *testing.T) {
 	// Ringing: the card appears with Answer and Decline.
 	phone.Command("dial", "sip:"+operator+"@"+k.Addr())
 	cardShot := filepath.Join(art, "omniphone-card.png")
-	var answer, decline image.Rectangle
-	win.waitFor(cardShot, "the card with Answer and Decline", func(img image.Image) bool {
-		answer, decline = halfWidth(buttonBands(img, isSuccess, 20), win.geo.W), halfWidth(buttonBands(img, isDanger, 20), win.geo.W)
-		return !answer.Empty() && !decline.Empty() && answer.Min.Y == decline.Min.Y && answer.Max.X <= decline.Min.X
-	})
+	win.waitFor(cardShot, "the card with Answer and Decline", answerButton)
 
 	// "Open in Bitrix24", under Answer and Decline, is enabled only when the
-	// lookup found someone, and opens the first match's page.
-	contactPage := fmt.Sprintf("%s/crm/contact/details/%d/", simURL, contactID)
+	// lookup found someone, and opens the first match's page. Its left part
+	// lies under Answer: should the card still grow (CRM details arrive
+	// late), a stale click answers early rather than declines.
 	openedURL := func() string { b, _ := os.ReadFile(opened); return strings.TrimSpace(string(b)) }
-	require.Eventually(t, func() bool {
-		if openedURL() != "" {
-			return true
+	for deadline := time.Now().Add(30 * time.Second); openedURL() == ""; {
+		require.True(t, time.Now().Before(deadline), "Open in Bitrix24 opens a page within 30 s")
+		answer := win.waitFor(cardShot, "the card with Answer and Decline", answerButton)
+		win.click(image.Pt(answer.Min.X+answer.Dx()/4, answer.Max.Y+4+answer.Dy()/2))
+		for wait := time.Now().Add(time.Second); openedURL() == "" && time.Now().Before(wait); {
+			time.Sleep(50 * time.Millisecond)
 		}
-		// The card grows as CRM data arrives: find the buttons again.
-		img := win.shot(cardShot)
-		if a := halfWidth(buttonBands(img, isSuccess, 20), win.geo.W); !a.Empty() {
-			answer = a
-		}
-		win.click(image.Pt(win.geo.W/2, answer.Max.Y+4+answer.Dy()/2))
-		time.Sleep(500 * time.Millisecond)
-		return openedURL() != ""
-	}, 30*time.Second, 100*time.Millisecond, "Open in Bitrix24 opens a page")
-	require.Equal(t, contactPage, openedURL(), "the card shows the seeded contact")
+	}
+	require.Equal(t, fmt.Sprintf("%s/crm/contact/details/%d/", simURL, contactID), openedURL(),
+		"the card shows the seeded contact")
 
 	// Answer with the mouse; talk; the call view has the timer and Hang up.
-	win.click(centre(answer))
+	win.click(centre(win.waitFor(cardShot, "the card with Answer and Decline", answerButton)))
 	phone.WaitEvent(t, 15*time.Second, siptest.EvType("CALL_ESTABLISHED"))
 	time.Sleep(3 * time.Second) // a short conversation: the talk time the record carries
-	callShot := filepath.Join(art, "omniphone-call.png")
-	var hangup image.Rectangle
-	win.waitFor(callShot, "the active call with Hang up", func(img image.Image) bool {
-		for _, r := range buttonBands(img, isDanger, 20) {
-			if r.Dx() > win.geo.W*6/10 {
-				hangup = r
-			}
-		}
-		return !hangup.Empty()
-	})
+	hangup := win.waitFor(filepath.Join(art, "omniphone-call.png"), "the active call with Hang up", hangupButton)
 	win.click(centre(hangup))
 	phone.WaitEvent(t, 15*time.Second, siptest.EvType("CALL_CLOSED"))
 
@@ -152,95 +140,25 @@ func TestIntegration_WindowFullCall(t *testing.T) {
 	require.Equal(t, "done", embeddedState(t, profile, callID, strings.Contains(readLog(), "embedded sync API on loopback")),
 		"the embedded engine says the same")
 	requireActivityOn(t, sim, before, contactID)
+	requireRecordingUploaded(t, sim, filepath.Join(profile, "recordings"), callerHz)
+	// baresip heard the app for the whole talk (silence: no sound card here).
+	rx, rate := siptest.ReadWAV(t, phone.DecodedRecording(t), 0)
+	require.GreaterOrEqual(t, float64(len(rx))/float64(rate), 2.5, "seconds of RTP baresip received from the app")
 
 	// History: the tab next to Phone, under the selected tab's underline.
-	img := win.shot(filepath.Join(art, "omniphone-after-call.png"))
-	tabs := buttonBands(crop(img, image.Rect(0, 0, win.geo.W, 60)), isPrimary, 2)
-	require.NotEmpty(t, tabs, "the selected tab is underlined")
-	phoneTab := tabs[len(tabs)-1]
+	phoneTab := win.waitFor(filepath.Join(art, "omniphone-after-call.png"), "the Phone tab selected", selectedTab)
 	win.click(image.Pt(phoneTab.Max.X+40, phoneTab.Min.Y/2))
-	win.waitFor(filepath.Join(art, "omniphone-history.png"), "History selected", func(img image.Image) bool {
-		tabs := buttonBands(crop(img, image.Rect(0, 0, win.geo.W, 60)), isPrimary, 2)
-		return len(tabs) > 0 && tabs[len(tabs)-1].Min.X >= phoneTab.Max.X-4
-	})
+	win.waitFor(filepath.Join(art, "omniphone-history.png"), "the History tab, right of Phone, selected",
+		func(img image.Image, width int) (image.Rectangle, bool) {
+			r, ok := selectedTab(img, width)
+			return r, ok && r.Min.X >= phoneTab.Max.X-4
+		})
 
 	stopWithSIGTERM(t, cmd, exited)
 	require.NotContains(t, appOut.String(), "panic")
 	for _, secret := range []string{operatorPW, access, refresh} {
 		require.NotContains(t, readLog(), secret, "no secret in the log")
 	}
-}
-
-// window is the app's window on the X server, as last seen.
-type window struct {
-	t    *testing.T
-	name string
-	geo  geometry
-}
-
-// shot saves a screenshot of the whole window, as big as it is now, to path.
-func (w *window) shot(path string) image.Image {
-	w.t.Helper()
-	g, ok := windowGeometry(w.name)
-	require.True(w.t, ok, "the window %q is viewable", w.name)
-	w.geo = g
-	return screenshot(w.t, path, g)
-}
-
-// click clicks p of the window as last shot.
-func (w *window) click(p image.Point) {
-	w.t.Helper()
-	click(w.t, w.geo, p)
-}
-
-// waitFor takes screenshots into path until ok accepts one that is also
-// the same as the one before it (the layout has settled).
-func (w *window) waitFor(path, what string, ok func(image.Image) bool) {
-	w.t.Helper()
-	var prev image.Image
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		img := w.shot(path)
-		if ok(img) && prev != nil && samePixels(img, prev) {
-			return
-		}
-		prev = img
-		if time.Now().After(deadline) {
-			w.t.Fatalf("the window does not show %s within 30 s: see %s", what, path)
-		}
-		time.Sleep(300 * time.Millisecond)
-	}
-}
-
-func samePixels(a, b image.Image) bool {
-	if a.Bounds() != b.Bounds() {
-		return false
-	}
-	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
-		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
-			if a.At(x, y) != b.At(x, y) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// halfWidth is the first of rs at most 60 % of the window wide (Answer and
-// Decline share a row; Call and Hang up are full width), or an empty one.
-func halfWidth(rs []image.Rectangle, windowW int) image.Rectangle {
-	for _, r := range rs {
-		if r.Dx() <= windowW*6/10 {
-			return r
-		}
-	}
-	return image.Rectangle{}
-}
-
-func crop(img image.Image, r image.Rectangle) image.Image {
-	return img.(interface {
-		SubImage(image.Rectangle) image.Image
-	}).SubImage(r)
 }
 
 // requirePrivateKeyring refuses to write secrets into a keyring that might
@@ -334,6 +252,35 @@ func requireActivityOn(t *testing.T, sim *b24sim.Server, before *b24sim.State, c
 	require.NotNil(t, act, "activity %d exists", stat.ActivityID)
 	require.Contains(t, act.Bindings, b24sim.Binding{OwnerTypeID: 3, OwnerID: contactID}, "the activity is on the contact")
 	require.Equal(t, leads(before), leads(st), "no lead for a known contact")
+}
+
+// requireRecordingUploaded checks the app's recording of the call — the
+// caller's tone on the received channel — and that the engine attached
+// the very file to the call in the portal (RC1; the upload is a follow-up
+// job, so it may come after the call's state is done).
+func requireRecordingUploaded(t *testing.T, sim *b24sim.Server, dir string, toneHz float64) {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.wav"))
+	require.NoError(t, err)
+	require.Len(t, files, 1, "one recording in %s", dir)
+	received, rate := siptest.ReadWAV(t, files[0], 1) // left: sent, right: received
+	heard := siptest.ToneSeconds(received, toneHz, rate)
+	t.Logf("recording %s: %.1f s of %.0f Hz received", filepath.Base(files[0]), heard, toneHz)
+	require.GreaterOrEqual(t, heard, 2.0, "the caller's tone reached the app for most of the talk")
+	data, err := os.ReadFile(files[0])
+	require.NoError(t, err)
+	sum := sha256.Sum256(data)
+	require.Eventually(t, func() bool {
+		st, err := sim.Snapshot()
+		require.NoError(t, err)
+		stat := st.Stats[len(st.Stats)-1]
+		for _, f := range st.Files {
+			if stat.RecordFileID == f.ID && f.SHA256 == hex.EncodeToString(sum[:]) {
+				return true
+			}
+		}
+		return false
+	}, 60*time.Second, 200*time.Millisecond, "the recording is attached to the call in the portal")
 }
 
 func leads(st *b24sim.State) int {
