@@ -343,6 +343,8 @@ func (a *App) submit(id string, rec any) {
 			a.do(func() { a.history.update(id, "not sent", err.Error(), nil) })
 			return
 		}
+		// The log says what History shows: for support, and for the window test.
+		a.opts.Logger.Info("call sync state", "call", id, "state", st.State, "reason", st.Reason)
 		a.do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
 		for wait := time.Second; st.State == "queued"; wait = min(2*wait, 30*time.Second) {
 			select {
@@ -353,6 +355,9 @@ func (a *App) submit(id string, rec any) {
 			next, err := a.opts.Sink.Status(ctx, id)
 			if err != nil || next == nil {
 				continue
+			}
+			if next.State != st.State {
+				a.opts.Logger.Info("call sync state", "call", id, "state", next.State, "reason", next.Reason)
 			}
 			st = *next
 			a.do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })

@@ -9,12 +9,13 @@ set -euo pipefail
 build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
        libxinerama-dev libxi-dev libxxf86vm-dev)
 run=("${build[@]}" libgl1-mesa-dri)
-# Xvfb + screenshot tools for the real-window test, a private D-Bus session
-# and gnome-keyring for the keyring test, Chromium for the simulator's page,
+# Xvfb, screenshot tools and xdotool (the mouse) for the real-window tests,
+# a private D-Bus session and gnome-keyring for the keyring tests, Chromium
+# for the simulator's page,
 # and the SIP peers: Kamailio (registrar/proxy), baresip (the other party),
 # SIPp (Debian's sip-tester, load), PostgreSQL for team mode, and PulseAudio
 # (a null sink plays a tone and captures it back).
-test=("${run[@]}" xvfb xauth x11-utils imagemagick dbus dbus-bin dbus-daemon
+test=("${run[@]}" xvfb xauth x11-utils imagemagick xdotool dbus dbus-bin dbus-daemon
       gnome-keyring libsecret-tools chromium kamailio baresip-core sip-tester
       postgresql-15 pulseaudio)
 

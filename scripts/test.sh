@@ -9,6 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export OMNIPHONE_REQUIRE_PEERS=1
+# The keyring below is a fresh one on a private D-Bus session: tests may
+# write the app's own secrets into it (never into a user's keyring).
+export OMNIPHONE_TEST_KEYRING=private
 export OMNIPHONE_ARTIFACTS="$PWD/artifacts"
 case "${LANG:-C}" in C|C.*|POSIX) export LANG=en_US.UTF-8 ;; esac
 unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // pbxHeaders maps the call-tracking headers of testdata/uac-headers.xml.
@@ -83,8 +85,8 @@ func TestAttributeConfigValidation(t *testing.T) {
 // a PBX's headers; the call exposes the virtual number and the mapped
 // call-tracking attributes before it is answered.
 func TestIntegrationCallAttributes(t *testing.T) {
-	sippBin := requirePeer(t, "sipp", "sip-tester")
-	k := startKamailio(t, callUsers)
+	sippBin := siptest.RequirePeer(t, "sipp", "sip-tester")
+	k := siptest.StartKamailio(t, callUsers)
 	p := startPhone(t, k, "gouac", "go123", phoneHz, func(c *Config) {
 		c.AttributeHeaders = pbxHeaders
 		c.VirtualNumberHeaders = []string{"Diversion", "P-Called-Party-ID", "To"}
@@ -96,9 +98,9 @@ func TestIntegrationCallAttributes(t *testing.T) {
 	require.NoError(t, err)
 	scenario := filepath.Join(dir, "uac.xml")
 	require.NoError(t, os.WriteFile(scenario, tmpl, 0o644))
-	sipp := startProc(t, "sipp-headers", dir, sippBin, k.Addr(),
+	sipp := siptest.StartProc(t, "sipp-headers", dir, sippBin, k.Addr(),
 		"-sf", scenario, "-s", "gouac", "-au", "bob", "-ap", "bob123", "-key", "from_user", "bob",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(testPort(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+testPort(t)%20000),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(siptest.Port(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(t)%20000),
 		"-d", "500", "-m", "1", "-nostdin", "-timeout", "60s", "-trace_err")
 
 	c := p.ev.waitIncoming(t, 1)
@@ -121,11 +123,11 @@ func TestIntegrationCallAttributes(t *testing.T) {
 	ended := p.ev.waitCall(t, c, CallEnded, 30*time.Second)
 	require.Equal(t, CauseRemoteHangup, ended.Cause)
 	select {
-	case <-sipp.done:
+	case <-sipp.Done():
 	case <-time.After(30 * time.Second):
 		t.Fatal("SIPp did not finish")
 	}
-	require.Zero(t, sipp.cmd.ProcessState.ExitCode(), "SIPp scenario failed")
+	require.Zero(t, sipp.ExitCode(), "SIPp scenario failed")
 
 	// Outgoing calls carry the caller ID as their virtual number.
 	out := startPhone(t, k, "carol", "carol123", phoneHz, func(c *Config) { c.Account.CallerID = "74951230002" })

@@ -18,6 +18,8 @@ import (
 
 	"github.com/emiago/diago/audio"
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // BenchmarkIntegrationSIPpLoad drives concurrent SIPp calls (407 auth,
@@ -29,12 +31,12 @@ import (
 //
 //	OMNIPHONE_REQUIRE_PEERS=1 go test -run '^$' -bench SIPpLoad -benchtime=1x ./sip/
 func BenchmarkIntegrationSIPpLoad(b *testing.B) {
-	sippBin := requirePeer(b, "sipp", "sip-tester")
+	sippBin := siptest.RequirePeer(b, "sipp", "sip-tester")
 	seconds := envInt("OMNIPHONE_BENCH_SECONDS", 20)
 	concurrent := envInt("OMNIPHONE_BENCH_CONCURRENT", 20)
 	const callSeconds = 10
 
-	k := startKamailio(b, callUsers)
+	k := siptest.StartKamailio(b, callUsers)
 	dir := b.TempDir()
 	scenario := echoScenario(b, dir)
 
@@ -45,24 +47,24 @@ func BenchmarkIntegrationSIPpLoad(b *testing.B) {
 		start := time.Now()
 		sdir := filepath.Join(dir, name)
 		require.NoError(b, os.MkdirAll(sdir, 0o755))
-		p := startProc(b, "sipp-"+name, sdir, sippBin, k.Addr(),
+		p := siptest.StartProc(b, "sipp-"+name, sdir, sippBin, k.Addr(),
 			"-sf", scenario, "-s", callee, "-au", "bob", "-ap", "bob123", "-key", "from_user", "bob",
-			"-i", "127.0.0.1", "-p", strconv.Itoa(testPort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+testPort(b)%20000),
+			"-i", "127.0.0.1", "-p", strconv.Itoa(siptest.Port(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(b)%20000),
 			"-d", strconv.Itoa(callSeconds*1000), "-r", fmt.Sprintf("%.2f", rate), "-l", strconv.Itoa(concurrent),
 			"-m", strconv.Itoa(calls), "-rtp_echo", "-trace_rtt", "-rtt_freq", "1", "-trace_err", "-nostdin", "-timeout", strconv.Itoa(seconds+60)+"s")
 		select {
-		case <-p.done:
+		case <-p.Done():
 		case <-time.After(time.Duration(seconds+90) * time.Second):
 			b.Fatalf("%s: SIPp did not finish", name)
 		}
 		elapsed := time.Since(start)
 		cpuUsed := cpu() - cpuBefore
 		rssAfter := rss()
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		if code := p.ExitCode(); code != 0 {
 			errs, _ := filepath.Glob(filepath.Join(sdir, "*_errors.log"))
 			for _, f := range errs {
 				e, _ := os.ReadFile(f)
-				b.Logf("%s: %s", f, tail(string(e), 4000))
+				b.Logf("%s: %s", f, siptest.Tail(string(e), 4000))
 			}
 			b.Fatalf("%s: SIPp exited %d (failed calls)", name, code)
 		}
@@ -93,8 +95,8 @@ func BenchmarkIntegrationSIPpLoad(b *testing.B) {
 		run("omniphone", "gouac", selfCPU, func() int64 { return procRSS(b, os.Getpid()) })
 
 		// baresip as the anchor under the same load.
-		alice := startBaresip(b, baresipOpts{user: "alice", password: "alice123", proxy: k.Addr(), toneHz: baresipHz})
-		pid := alice.proc.cmd.Process.Pid
+		alice := siptest.StartBaresip(b, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
+		pid := alice.Proc.Pid()
 		run("baresip", "alice", func() time.Duration { return procCPU(b, pid) }, func() int64 { return procRSS(b, pid) })
 	}
 }
@@ -127,8 +129,8 @@ func envInt(name string, def int) int {
 func writeUlawWAV(t testing.TB, path string, freq float64, dur time.Duration) {
 	t.Helper()
 	tone := filepath.Join(filepath.Dir(path), "pcm.wav")
-	writeToneWAV(t, tone, freq, dur)
-	pcm, _ := readWAV(t, tone, 0)
+	siptest.WriteToneWAV(t, tone, freq, dur)
+	pcm, _ := siptest.ReadWAV(t, tone, 0)
 	raw := make([]byte, 2*len(pcm))
 	samplesToBytes(raw, pcm)
 	ulaw := make([]byte, len(pcm))
@@ -215,12 +217,12 @@ func procRSS(t testing.TB, pid int) int64 {
 //
 //	OMNIPHONE_REQUIRE_PEERS=1 go test -run '^$' -bench SIPpRSS -benchtime=1x -timeout 20m ./sip/
 func BenchmarkIntegrationSIPpRSS(b *testing.B) {
-	sippBin := requirePeer(b, "sipp", "sip-tester")
+	sippBin := siptest.RequirePeer(b, "sipp", "sip-tester")
 	calls := envInt("OMNIPHONE_BENCH_CALLS", 1000)
 	rate := envInt("OMNIPHONE_BENCH_RATE", 25)
 	const callMs = 200
 
-	k := startKamailio(b, callUsers)
+	k := siptest.StartKamailio(b, callUsers)
 	dir := b.TempDir()
 	scenario := echoScenario(b, dir)
 
@@ -238,17 +240,17 @@ func BenchmarkIntegrationSIPpRSS(b *testing.B) {
 		run := func(name string, n int) {
 			sdir := filepath.Join(dir, name)
 			require.NoError(b, os.MkdirAll(sdir, 0o755))
-			sp := startProc(b, "sipp-"+name, sdir, sippBin, k.Addr(),
+			sp := siptest.StartProc(b, "sipp-"+name, sdir, sippBin, k.Addr(),
 				"-sf", scenario, "-s", "gouac", "-au", "bob", "-ap", "bob123", "-key", "from_user", "bob",
-				"-i", "127.0.0.1", "-p", strconv.Itoa(testPort(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+testPort(b)%20000),
+				"-i", "127.0.0.1", "-p", strconv.Itoa(siptest.Port(b)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(b)%20000),
 				"-d", strconv.Itoa(callMs), "-r", strconv.Itoa(rate), "-l", strconv.Itoa(4*rate),
 				"-m", strconv.Itoa(n), "-rtp_echo", "-trace_err", "-nostdin", "-timeout", strconv.Itoa(n/rate+120)+"s")
 			select {
-			case <-sp.done:
+			case <-sp.Done():
 			case <-time.After(time.Duration(n/rate+180) * time.Second):
 				b.Fatalf("%s: SIPp did not finish", name)
 			}
-			if code := sp.cmd.ProcessState.ExitCode(); code != 0 {
+			if code := sp.ExitCode(); code != 0 {
 				b.Fatalf("%s: SIPp exited %d (failed calls)", name, code)
 			}
 			require.Eventually(b, func() bool { return len(p.Calls()) == 0 }, 30*time.Second, 100*time.Millisecond, "%s: calls left over", name)

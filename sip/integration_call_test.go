@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // Tones used to tell the directions apart.
@@ -19,13 +21,13 @@ var callUsers = map[string]string{"alice": "alice123", "bob": "bob123", "gouac":
 // requireTone checks that samples carry freq for at least secs seconds.
 func requireTone(t *testing.T, what string, samples []int16, rate int, freq, secs float64) {
 	t.Helper()
-	got := toneSeconds(samples, freq, rate)
+	got := siptest.ToneSeconds(samples, freq, rate)
 	require.GreaterOrEqual(t, got, secs, "%s: %.1f s of %.0f Hz in %.1f s of audio", what, got, freq, float64(len(samples))/float64(rate))
 }
 
 func TestIntegrationCallOut(t *testing.T) {
-	k := startKamailio(t, callUsers)
-	alice := startBaresip(t, baresipOpts{user: "alice", password: "alice123", proxy: k.Addr(), toneHz: baresipHz})
+	k := siptest.StartKamailio(t, callUsers)
+	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
 	recDir := t.TempDir()
 	p := startPhone(t, k, "gouac", "go123", phoneHz, func(c *Config) { c.RecordDir = recDir })
 	p.ev.waitReg(t, RegRegistered, 0)
@@ -35,7 +37,7 @@ func TestIntegrationCallOut(t *testing.T) {
 	require.Equal(t, Outbound, c.Direction())
 	active := p.ev.waitCall(t, c, CallActive, 20*time.Second)
 	require.Equal(t, "alice", active.AnsweredBy)
-	alice.waitEvent(t, 10*time.Second, evType("CALL_ESTABLISHED"))
+	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_ESTABLISHED"))
 
 	time.Sleep(4 * time.Second)
 	require.NoError(t, c.SendDTMF("159#"))
@@ -43,17 +45,17 @@ func TestIntegrationCallOut(t *testing.T) {
 	ended := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
 	require.Equal(t, CauseLocalHangup, ended.Cause)
 	require.Greater(t, ended.TalkDuration, 3*time.Second)
-	alice.waitEvent(t, 10*time.Second, evType("CALL_CLOSED"))
+	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_CLOSED"))
 
 	// The phone heard baresip's tone; baresip heard ours.
 	requireTone(t, "phone received", p.dev.heardSince(0), SampleRate, baresipHz, 2.5)
-	rx, rate := readWAV(t, alice.decodedRecording(t), 0)
+	rx, rate := siptest.ReadWAV(t, alice.DecodedRecording(t), 0)
 	requireTone(t, "baresip received", rx, rate, phoneHz, 2.5)
 
 	// RFC 4733 digits reached baresip.
 	for _, d := range "159#" {
 		d := string(d)
-		alice.waitEvent(t, 10*time.Second, func(ev map[string]any) bool {
+		alice.WaitEvent(t, 10*time.Second, func(ev map[string]any) bool {
 			return ev["type"] == "CALL_DTMF_START" && ev["param"] == d
 		})
 	}
@@ -61,19 +63,19 @@ func TestIntegrationCallOut(t *testing.T) {
 	// Our recording: left = sent (440 Hz), right = received (1000 Hz), and closed cleanly.
 	path := c.RecordingPath()
 	require.NotEmpty(t, path)
-	left, rate := readWAV(t, path, 0)
-	right, _ := readWAV(t, path, 1)
+	left, rate := siptest.ReadWAV(t, path, 0)
+	right, _ := siptest.ReadWAV(t, path, 1)
 	requireTone(t, "recording left (sent)", left, rate, phoneHz, 3)
 	requireTone(t, "recording right (received)", right, rate, baresipHz, 2.5)
 }
 
 func TestIntegrationCallIn(t *testing.T) {
-	k := startKamailio(t, callUsers)
-	alice := startBaresip(t, baresipOpts{user: "alice", password: "alice123", proxy: k.Addr(), toneHz: baresipHz})
+	k := siptest.StartKamailio(t, callUsers)
+	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
 	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	p.ev.waitReg(t, RegRegistered, 0)
 
-	alice.command("dial", "sip:gouac@"+k.Addr())
+	alice.Command("dial", "sip:gouac@"+k.Addr())
 	c := p.ev.waitIncoming(t, 1)
 	require.Equal(t, Inbound, c.Direction())
 	require.Equal(t, "alice", c.Remote())
@@ -81,30 +83,30 @@ func TestIntegrationCallIn(t *testing.T) {
 	require.NotEmpty(t, c.Header("Via"))
 	require.NoError(t, c.Answer())
 	p.ev.waitCall(t, c, CallActive, 20*time.Second)
-	alice.waitEvent(t, 10*time.Second, evType("CALL_ESTABLISHED"))
+	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_ESTABLISHED"))
 
 	time.Sleep(3 * time.Second)
 	// RFC 4733 digits from baresip.
 	for _, d := range []string{"4", "7", "#"} {
-		alice.command("sndcode", d)
+		alice.Command("sndcode", d)
 		time.Sleep(300 * time.Millisecond)
 	}
 	p.ev.wait(t, 10*time.Second, "DTMF 47#", func() bool { return len(p.ev.dtmf) >= 3 })
 	require.Equal(t, "47#", p.ev.digits())
 
 	// Remote hangup.
-	alice.command("hangup", "")
+	alice.Command("hangup", "")
 	ended := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
 	require.Equal(t, CauseRemoteHangup, ended.Cause)
 
 	requireTone(t, "phone received", p.dev.heardSince(0), SampleRate, baresipHz, 2)
-	rx, rate := readWAV(t, alice.decodedRecording(t), 0)
+	rx, rate := siptest.ReadWAV(t, alice.DecodedRecording(t), 0)
 	requireTone(t, "baresip received", rx, rate, phoneHz, 2)
 }
 
 func TestIntegrationHoldResume(t *testing.T) {
-	k := startKamailio(t, callUsers)
-	alice := startBaresip(t, baresipOpts{user: "alice", password: "alice123", proxy: k.Addr(), toneHz: baresipHz})
+	k := siptest.StartKamailio(t, callUsers)
+	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
 
 	for _, dir := range []Direction{Outbound, Inbound} {
 		t.Run(dir.String(), func(t *testing.T) {
@@ -116,7 +118,7 @@ func TestIntegrationHoldResume(t *testing.T) {
 				c, err = p.Dial("alice")
 				require.NoError(t, err)
 			} else {
-				alice.command("dial", "sip:gouac@"+k.Addr())
+				alice.Command("dial", "sip:gouac@"+k.Addr())
 				c = p.ev.waitIncoming(t, 1)
 				require.NoError(t, c.Answer())
 			}
@@ -124,26 +126,26 @@ func TestIntegrationHoldResume(t *testing.T) {
 			time.Sleep(time.Second)
 			callID := c.SIPCallID()
 			require.NotEmpty(t, callID)
-			invites := k.proc.countLog("REQ INVITE", callID)
+			invites := k.Proc.CountLog("REQ INVITE", callID)
 
-			ctx := testCtx(t, 60*time.Second)
+			ctx := siptest.Ctx(t, 60*time.Second)
 			require.NoError(t, c.Hold(ctx))
 			require.Equal(t, CallHeld, c.State())
 			p.ev.waitCall(t, c, CallHeld, 5*time.Second)
 			// The hold re-INVITE went through the proxy (the route set), not straight to baresip.
-			require.Equal(t, invites+1, k.proc.countLog("REQ INVITE", callID), "hold re-INVITE did not pass Kamailio")
+			require.Equal(t, invites+1, k.Proc.CountLog("REQ INVITE", callID), "hold re-INVITE did not pass Kamailio")
 			time.Sleep(time.Second)
 
 			require.NoError(t, c.Resume(ctx))
 			require.Equal(t, CallActive, c.State())
-			require.Equal(t, invites+2, k.proc.countLog("REQ INVITE", callID), "resume re-INVITE did not pass Kamailio")
+			require.Equal(t, invites+2, k.Proc.CountLog("REQ INVITE", callID), "resume re-INVITE did not pass Kamailio")
 			mark := p.dev.heardLen()
 			time.Sleep(3 * time.Second)
 			requireTone(t, "phone received after resume", p.dev.heardSince(mark), SampleRate, baresipHz, 1.5)
 
 			require.NoError(t, c.Hangup())
 			p.ev.waitCall(t, c, CallEnded, 20*time.Second)
-			alice.waitEvent(t, 10*time.Second, evType("CALL_CLOSED"))
+			alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_CLOSED"))
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	gosip "github.com/emiago/sipgo/sip"
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 func TestC3_CallerIDUser(t *testing.T) {
@@ -76,7 +78,7 @@ func TestC3_InviteHeadersPresentTheCallerID(t *testing.T) {
 // which refuses a From user other than the authenticated one, in identity
 // mode; straight to the callee in From mode.
 func TestIntegrationC3_CallerIDOverride(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	callee := startPhone(t, k, "bob", "bob123", baresipHz, func(c *Config) {
 		c.AttributeHeaders = map[string]string{"P-Asserted-Identity": "asserted"}
 	})

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // TestIntegrationEarlyMedia: a SIPp UAS registered at Kamailio answers our
@@ -16,9 +18,9 @@ import (
 // plays the early media (no ringback), then the call continues on the same
 // RTP session.
 func TestIntegrationEarlyMedia(t *testing.T) {
-	sippBin := requirePeer(t, "sipp", "sip-tester")
+	sippBin := siptest.RequirePeer(t, "sipp", "sip-tester")
 	users := map[string]string{"gouac": "go123", "sippuas": "uas123"}
-	k := startKamailio(t, users)
+	k := siptest.StartKamailio(t, users)
 	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	p.ev.waitReg(t, RegRegistered, 0)
 
@@ -32,17 +34,17 @@ func TestIntegrationEarlyMedia(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, []byte(strings.NewReplacer(repl...).Replace(string(b))), 0o644))
 		return path
 	}
-	port := strconv.Itoa(testPort(t))
-	reg := startProc(t, "sipp-register", dir, sippBin, k.Addr(), "-sf", write("register.xml"),
+	port := strconv.Itoa(siptest.Port(t))
+	reg := siptest.StartProc(t, "sipp-register", dir, sippBin, k.Addr(), "-sf", write("register.xml"),
 		"-s", "sippuas", "-au", "sippuas", "-ap", "uas123", "-i", "127.0.0.1", "-p", port, "-m", "1", "-nostdin", "-timeout", "20s")
 	select {
-	case <-reg.done:
-		require.Zero(t, reg.cmd.ProcessState.ExitCode(), "SIPp REGISTER failed")
+	case <-reg.Done():
+		require.Zero(t, reg.ExitCode(), "SIPp REGISTER failed")
 	case <-time.After(30 * time.Second):
 		t.Fatal("SIPp REGISTER did not finish")
 	}
-	uas := startProc(t, "sipp-uas", dir, sippBin, "-sf", write("uas-early.xml", "__WAV__", wav, "__EARLY_MS__", "2000"),
-		"-s", "sippuas", "-i", "127.0.0.1", "-p", port, "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+testPort(t)%20000),
+	uas := siptest.StartProc(t, "sipp-uas", dir, sippBin, "-sf", write("uas-early.xml", "__WAV__", wav, "__EARLY_MS__", "2000"),
+		"-s", "sippuas", "-i", "127.0.0.1", "-p", port, "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(t)%20000),
 		"-m", "1", "-nostdin", "-timeout", "60s", "-trace_err")
 	time.Sleep(300 * time.Millisecond) // SIPp binds its port
 
@@ -54,7 +56,7 @@ func TestIntegrationEarlyMedia(t *testing.T) {
 	p.ev.waitCall(t, c, CallActive, 20*time.Second)
 	early := p.dev.heardSince(mark)
 	requireTone(t, "early media", early, SampleRate, baresipHz, 1)
-	require.Less(t, toneSeconds(early, ringbackHz, SampleRate), 0.2, "ringback played over early media")
+	require.Less(t, siptest.ToneSeconds(early, ringbackHz, SampleRate), 0.2, "ringback played over early media")
 
 	mark = p.dev.heardLen()
 	time.Sleep(1500 * time.Millisecond)
@@ -62,17 +64,17 @@ func TestIntegrationEarlyMedia(t *testing.T) {
 	require.NoError(t, c.Hangup())
 	p.ev.waitCall(t, c, CallEnded, 20*time.Second)
 	select {
-	case <-uas.done:
+	case <-uas.Done():
 	case <-time.After(30 * time.Second):
 		t.Fatal("SIPp UAS did not finish")
 	}
-	require.Zero(t, uas.cmd.ProcessState.ExitCode(), "SIPp UAS scenario failed")
+	require.Zero(t, uas.ExitCode(), "SIPp UAS scenario failed")
 }
 
 // TestIntegrationRingback: the callee rings (180 without SDP), so the phone
 // plays the local ringback tone (425 Hz, 1 s on, 4 s off) until we give up.
 func TestIntegrationRingback(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	bob := startPhone(t, k, "bob", "bob123", targetHz, nil)
 	p.ev.waitReg(t, RegRegistered, 0)

@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // TestIntegrationCallFailures calls between two Phones through Kamailio.
 func TestIntegrationCallFailures(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	caller := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	callee := startPhone(t, k, "bob", "bob123", baresipHz, nil)
 	caller.ev.waitReg(t, RegRegistered, 0)
@@ -66,7 +68,7 @@ func TestIntegrationUnregisterOwnBinding(t *testing.T) {
 }
 
 func testUnregisterOwnBinding(t *testing.T, tr Transport) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	useTransport := func(c *Config) { c.Account.Transport = tr }
 	first := startPhone(t, k, "bob", "bob123", baresipHz, useTransport)
 	second := startPhone(t, k, "bob", "bob123", baresipHz, useTransport)
@@ -110,15 +112,15 @@ func testUnregisterOwnBinding(t *testing.T, tr Transport) {
 // TestIntegrationRegistrarRestart checks that the phone registers again
 // after the registrar lost its bindings and came back.
 func TestIntegrationRegistrarRestart(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	p := startPhone(t, k, "bob", "bob123", baresipHz, func(c *Config) { c.Account.Expiry = 10 * time.Second })
 	caller := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	p.ev.waitReg(t, RegRegistered, 0)
 
-	k.proc.stop(t)
+	k.Stop()
 	n := p.ev.regCount()
 	p.ev.waitReg(t, RegFailed, n) // the refresh at 7.5 s times out
-	k.start()
+	k.Start()
 	caller.Reregister()
 	p.ev.waitReg(t, RegRegistered, n)
 	caller.ev.waitReg(t, RegRegistered, 2)

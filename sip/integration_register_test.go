@@ -6,10 +6,12 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 func TestIntegrationRegister(t *testing.T) {
-	k := startKamailio(t, map[string]string{"alice": "alice123"})
+	k := siptest.StartKamailio(t, map[string]string{"alice": "alice123"})
 
 	tests := []struct {
 		name     string

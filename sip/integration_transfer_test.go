@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // Tones of the third and fourth parties in transfer and call-waiting tests.
@@ -53,8 +55,8 @@ func containsCall(cs []*Call, c *Call) bool {
 // second phone with REFER through Kamailio; baresip and the target end up
 // talking to each other.
 func TestIntegrationBlindTransfer(t *testing.T) {
-	k := startKamailio(t, callUsers)
-	alice := startBaresip(t, baresipOpts{user: "alice", password: "alice123", proxy: k.Addr(), toneHz: baresipHz})
+	k := siptest.StartKamailio(t, callUsers)
+	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
 	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	bob := startPhone(t, k, "bob", "bob123", targetHz, nil)
 	answerAll(bob)
@@ -64,10 +66,10 @@ func TestIntegrationBlindTransfer(t *testing.T) {
 	c, err := p.Dial("alice")
 	require.NoError(t, err)
 	p.ev.waitCall(t, c, CallActive, 20*time.Second)
-	alice.waitEvent(t, 10*time.Second, evType("CALL_ESTABLISHED"))
+	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_ESTABLISHED"))
 	time.Sleep(time.Second)
 
-	ctx := testCtx(t, 90*time.Second)
+	ctx := siptest.Ctx(t, 90*time.Second)
 	require.NoError(t, c.Transfer(ctx, "bob"))
 	ended := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
 	require.Equal(t, CauseTransferred, ended.Cause)
@@ -84,11 +86,11 @@ func TestIntegrationBlindTransfer(t *testing.T) {
 
 	require.NoError(t, in.Hangup())
 	bob.ev.waitCall(t, in, CallEnded, 20*time.Second)
-	alice.waitEvent(t, 10*time.Second, func(ev map[string]any) bool {
+	alice.WaitEvent(t, 10*time.Second, func(ev map[string]any) bool {
 		peer, _ := ev["peeruri"].(string)
 		return ev["type"] == "CALL_CLOSED" && strings.Contains(peer, "bob")
 	})
-	rx, rate := readWAV(t, alice.decodedRecording(t), 0)
+	rx, rate := siptest.ReadWAV(t, alice.DecodedRecording(t), 0)
 	requireTone(t, "baresip received from the target", rx, rate, targetHz, 1.5)
 }
 
@@ -97,7 +99,7 @@ func TestIntegrationBlindTransfer(t *testing.T) {
 // carol (transferee) calls bob with Replaces; bob swaps the consult call
 // for carol's without ringing and hangs up on gouac.
 func TestIntegrationAttendedTransfer(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	gouac := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	carol := startPhone(t, k, "carol", "carol123", carolHz, nil)
 	bob := startPhone(t, k, "bob", "bob123", targetHz, nil)
@@ -106,7 +108,7 @@ func TestIntegrationAttendedTransfer(t *testing.T) {
 	for _, p := range []*testPhone{gouac, carol, bob} {
 		p.ev.waitReg(t, RegRegistered, 0)
 	}
-	ctx := testCtx(t, 120*time.Second)
+	ctx := siptest.Ctx(t, 120*time.Second)
 
 	c1, err := gouac.Dial("carol")
 	require.NoError(t, err)
@@ -166,7 +168,7 @@ func TestIntegrationAttendedTransfer(t *testing.T) {
 // follows the REFER itself. A transfer to an unknown user fails (NOTIFY
 // with 404) and leaves the call up; a blind transfer to bob then succeeds.
 func TestIntegrationTransfereePhone(t *testing.T) {
-	k := startKamailio(t, callUsers)
+	k := siptest.StartKamailio(t, callUsers)
 	gouac := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	carol := startPhone(t, k, "carol", "carol123", carolHz, nil)
 	bob := startPhone(t, k, "bob", "bob123", targetHz, nil)
@@ -175,7 +177,7 @@ func TestIntegrationTransfereePhone(t *testing.T) {
 	for _, p := range []*testPhone{gouac, carol, bob} {
 		p.ev.waitReg(t, RegRegistered, 0)
 	}
-	ctx := testCtx(t, 120*time.Second)
+	ctx := siptest.Ctx(t, 120*time.Second)
 
 	c, err := gouac.Dial("carol")
 	require.NoError(t, err)

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // TestIntegrationCallWaiting: while the phone talks to baresip, a second
@@ -12,18 +14,18 @@ import (
 // holds the first call (re-INVITE through Kamailio); Resume switches back
 // and forth, and the audio device always carries the active call.
 func TestIntegrationCallWaiting(t *testing.T) {
-	k := startKamailio(t, callUsers)
-	alice := startBaresip(t, baresipOpts{user: "alice", password: "alice123", proxy: k.Addr(), toneHz: baresipHz})
+	k := siptest.StartKamailio(t, callUsers)
+	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
 	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	bob := startPhone(t, k, "bob", "bob123", targetHz, nil)
 	p.ev.waitReg(t, RegRegistered, 0)
 	bob.ev.waitReg(t, RegRegistered, 0)
-	ctx := testCtx(t, 120*time.Second)
+	ctx := siptest.Ctx(t, 120*time.Second)
 
 	first, err := p.Dial("alice")
 	require.NoError(t, err)
 	p.ev.waitCall(t, first, CallActive, 20*time.Second)
-	alice.waitEvent(t, 10*time.Second, evType("CALL_ESTABLISHED"))
+	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_ESTABLISHED"))
 
 	// requireHears checks what the phone's device and bob's device got
 	// during the next 2 s.
@@ -35,10 +37,10 @@ func TestIntegrationCallWaiting(t *testing.T) {
 		requireTone(t, what+": phone hears", heard, SampleRate, phoneFreq, 1.2)
 		for _, other := range []float64{baresipHz, targetHz} {
 			if other != phoneFreq {
-				require.Less(t, toneSeconds(heard, other, SampleRate), 0.3, "%s: phone also hears %.0f Hz", what, other)
+				require.Less(t, siptest.ToneSeconds(heard, other, SampleRate), 0.3, "%s: phone also hears %.0f Hz", what, other)
 			}
 		}
-		bobGot := toneSeconds(bob.dev.heardSince(markBob), phoneHz, SampleRate)
+		bobGot := siptest.ToneSeconds(bob.dev.heardSince(markBob), phoneHz, SampleRate)
 		if bobHearsPhone {
 			require.GreaterOrEqual(t, bobGot, 1.2, "%s: bob hears the phone", what)
 		} else {
@@ -58,12 +60,12 @@ func TestIntegrationCallWaiting(t *testing.T) {
 	requireHears("first call while the second rings", baresipHz, false)
 
 	// Answer holds the first call.
-	invites := k.proc.countLog("REQ INVITE", first.SIPCallID())
+	invites := k.Proc.CountLog("REQ INVITE", first.SIPCallID())
 	require.NoError(t, in.Answer())
 	p.ev.waitCall(t, in, CallActive, 20*time.Second)
 	p.ev.waitCall(t, first, CallHeld, 5*time.Second)
 	require.Equal(t, CallHeld, first.State())
-	require.Equal(t, invites+1, k.proc.countLog("REQ INVITE", first.SIPCallID()), "hold re-INVITE did not pass Kamailio")
+	require.Equal(t, invites+1, k.Proc.CountLog("REQ INVITE", first.SIPCallID()), "hold re-INVITE did not pass Kamailio")
 	requireHears("second call answered", targetHz, true)
 
 	// Switch back: the second call is held, the first resumes.
@@ -84,5 +86,5 @@ func TestIntegrationCallWaiting(t *testing.T) {
 	p.ev.waitCall(t, in, CallEnded, 20*time.Second)
 	p.ev.waitCall(t, first, CallEnded, 20*time.Second)
 	bob.ev.waitCall(t, second, CallEnded, 20*time.Second)
-	alice.waitEvent(t, 10*time.Second, evType("CALL_CLOSED"))
+	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_CLOSED"))
 }

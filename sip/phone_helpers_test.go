@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // toneDevice is an AudioDevice that "captures" a sine of freq Hz and keeps
@@ -186,7 +188,7 @@ type testPhone struct {
 }
 
 // startPhone builds a Phone for user@kamailio, runs it and stops it in Cleanup.
-func startPhone(t testing.TB, k *kamailio, user, password string, toneHz float64, mutate func(*Config), opts ...Option) *testPhone {
+func startPhone(t testing.TB, k *siptest.Kamailio, user, password string, toneHz float64, mutate func(*Config), opts ...Option) *testPhone {
 	t.Helper()
 	cfg := Config{
 		Account: Account{

@@ -1,15 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -53,7 +50,7 @@ func omniphoneBinary(t *testing.T) string {
 type runningApp struct {
 	cmd     *exec.Cmd
 	exited  chan error
-	out     *bytes.Buffer
+	out     *syncBuffer
 	profile string
 }
 
@@ -61,27 +58,25 @@ type runningApp struct {
 // end of the test if still running.
 func startApp(t *testing.T, profile string) *runningApp {
 	t.Helper()
-	r := &runningApp{exited: make(chan error, 1), out: &bytes.Buffer{}, profile: profile}
+	r := &runningApp{exited: make(chan error, 1), out: &syncBuffer{}, profile: profile}
 	r.cmd = exec.Command(omniphoneBinary(t), "--config-dir", profile)
 	r.cmd.Env = append(os.Environ(), "LANG=en_US.UTF-8")
 	r.cmd.Stdout, r.cmd.Stderr = r.out, r.out
 	require.NoError(t, r.cmd.Start())
 	go func() { r.exited <- r.cmd.Wait() }()
-	t.Cleanup(func() { _ = r.cmd.Process.Kill() })
+	t.Cleanup(func() {
+		_ = r.cmd.Process.Kill()
+		if t.Failed() {
+			t.Logf("--- omniphone output ---\n%s", r.out.String())
+		}
+	})
 	return r
 }
 
-// stop sends SIGTERM, expects a clean exit within 15 s and returns the
-// profile's log.
+// stop sends SIGTERM, expects a clean exit and returns the profile's log.
 func (r *runningApp) stop(t *testing.T) string {
 	t.Helper()
-	require.NoError(t, r.cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-r.exited:
-		require.NoError(t, err, "clean exit on SIGTERM; output:\n%s", r.out.String())
-	case <-time.After(15 * time.Second):
-		t.Fatalf("the app did not exit within 15 s of SIGTERM; output:\n%s", r.out.String())
-	}
+	stopWithSIGTERM(t, r.cmd, r.exited)
 	log, err := os.ReadFile(filepath.Join(r.profile, "logs", "omniphone.log"))
 	require.NoError(t, err)
 	require.NotContains(t, r.out.String(), "panic")

@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/omniphone/omniphone/crm/b24sim"
 	"github.com/omniphone/omniphone/settings"
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 // simState is the part of the simulator's /_sim/state this test reads.
@@ -60,28 +59,19 @@ func countType(st simState, typ string) int {
 // record carries Bitrix24's CALL_ID and the sync engine only finishes that
 // call — no second registration, no lead (SPEC C4, D2).
 func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
-	k := startKamailio(t, map[string]string{"102": "secret102"})
-	sim, err := b24sim.New(b24sim.Options{ClientID: "local.app", ClientSecret: "app-secret"})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = sim.Close() })
-	srv := httptest.NewServer(sim.Handler())
-	t.Cleanup(srv.Close)
-	access, refresh, err := sim.IssueToken(1) // an administrator: offline events need one
-	require.NoError(t, err)
-	leadsBefore := countType(readSim(t, srv.URL), "LEAD")
+	k := siptest.StartKamailio(t, map[string]string{"102": "secret102"})
+	sim, simURL, access, refresh := startOAuthSim(t)
+	leadsBefore := countType(readSim(t, simURL), "LEAD")
 
-	tmp := t.TempDir()
 	bin := omniphoneBinary(t)
-	profile := filepath.Join(tmp, "profile")
+	profile := filepath.Join(t.TempDir(), "profile")
 	s := settings.Default()
 	s.App.Language = settings.LanguageEN
-	s.Portals = []settings.Portal{{ID: "main", Name: "Sim", Domain: srv.URL, Main: true,
-		Auth: settings.Auth{Kind: settings.AuthOAuth, ClientID: "local.app"}}}
+	s.Portals = []settings.Portal{simPortal("main", simURL)}
 	s.ClickToCall = settings.ClickToCall{Enabled: true, Number: "+74951234567"}
 	s.CallProcessing.CreateForOutgoing = true
 	s.Responsibles.DefaultIncoming, s.Responsibles.DefaultOutgoing = 1, 1
-	s.SIP.Accounts = []settings.SIPAccount{{ID: "acc1", User: "102", Domain: k.Addr(), Transport: settings.TransportUDP,
-		ExpirySeconds: 60, Codecs: []string{"PCMU"}, DTMF: settings.DTMFRFC4733, Default: true}}
+	s.SIP.Accounts = []settings.SIPAccount{testAccount("acc1", "102", k.Addr(), "PCMU")}
 	require.NoError(t, settings.Dir{Path: profile}.Save(s))
 
 	accessJSON := fmt.Sprintf(`{"access_token":%q,"expires":%q}`, access, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
@@ -89,7 +79,7 @@ func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
 	cmd := exec.Command(bin, "--headless", "--config-dir", profile)
 	cmd.Env = append(withoutDisplay(os.Environ()), "LANG=en_US.UTF-8",
 		"OMNIPHONE_SECRET_SIP_ACC1_PASSWORD=secret102",
-		"OMNIPHONE_SECRET_PORTAL_MAIN_CLIENT_SECRET=app-secret",
+		"OMNIPHONE_SECRET_PORTAL_MAIN_CLIENT_SECRET="+simClientSecret,
 		"OMNIPHONE_SECRET_PORTAL_MAIN_ACCESS_TOKEN="+accessJSON,
 		"OMNIPHONE_SECRET_PORTAL_MAIN_REFRESH_TOKEN="+refresh)
 	cmd.Stdout, cmd.Stderr = &appOut, &appOut
@@ -101,7 +91,7 @@ func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
 		_ = cmd.Process.Kill()
 		if t.Failed() {
 			b, _ := os.ReadFile(logFile)
-			t.Logf("--- omniphone output ---\n%s\n--- log ---\n%s", appOut.String(), tail(string(b), 6000))
+			t.Logf("--- omniphone output ---\n%s\n--- log ---\n%s", appOut.String(), siptest.Tail(string(b), 6000))
 		}
 	})
 	logHas := func(s string) bool {
@@ -117,14 +107,14 @@ func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
 	require.NotEmpty(t, callID)
 
 	require.Eventually(t, func() bool {
-		for _, c := range readSim(t, srv.URL).Stats {
+		for _, c := range readSim(t, simURL).Stats {
 			if c.Call.CallID == callID && c.Finished != "" {
 				return true
 			}
 		}
 		return false
 	}, 60*time.Second, 200*time.Millisecond, "the sync engine finishes Bitrix24's call %s", callID)
-	st := readSim(t, srv.URL)
+	st := readSim(t, simURL)
 	require.Empty(t, st.Calls, "no call is left registered: ours was finished, none registered again")
 	require.Equal(t, leadsBefore, countType(st, "LEAD"), "no lead: the line does not auto-create and the engine only finished the call")
 
@@ -149,11 +139,5 @@ func TestIntegration_C4_ClickToCallFinishesTheBitrixCall(t *testing.T) {
 		require.Equal(t, "done", listed.Calls[0].State)
 	}
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err)
-	case <-time.After(20 * time.Second):
-		t.Fatal("omniphone did not stop on SIGTERM")
-	}
+	stopWithSIGTERM(t, cmd, exited)
 }

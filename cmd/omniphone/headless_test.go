@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/omniphone/omniphone/control"
 	"github.com/omniphone/omniphone/settings"
+	"github.com/omniphone/omniphone/sip/siptest"
 )
 
 func TestHeadless_RefusesANonLoopbackControlAddress(t *testing.T) {
@@ -46,15 +46,12 @@ func TestHeadless_NeedsAnAccount(t *testing.T) {
 // (404) and sees the call end in /v1/calls and /v1/events; then SIGTERM
 // stops it cleanly.
 func TestIntegration_HeadlessControlAPI(t *testing.T) {
-	k := startKamailio(t, map[string]string{"101": "secret101"})
-	tmp := t.TempDir()
+	k := siptest.StartKamailio(t, map[string]string{"101": "secret101"})
 	bin := omniphoneBinary(t)
-
-	profile := filepath.Join(tmp, "profile")
+	profile := filepath.Join(t.TempDir(), "profile")
 	s := settings.Default()
 	s.App.Language = settings.LanguageEN
-	s.SIP.Accounts = []settings.SIPAccount{{ID: "acc1", User: "101", Domain: k.Addr(), Transport: settings.TransportUDP,
-		ExpirySeconds: 60, Codecs: []string{"PCMU", "PCMA"}, DTMF: settings.DTMFRFC4733, Default: true}}
+	s.SIP.Accounts = []settings.SIPAccount{testAccount("acc1", "101", k.Addr(), "PCMU", "PCMA")}
 	// A portal nobody answers on: the sync engine queues the record and
 	// retries later, which is all this test looks at.
 	s.Portals = []settings.Portal{{ID: "p", Name: "P", Domain: "http://127.0.0.1:" + strconv.Itoa(freeTCPPort(t)), Main: true,
@@ -75,7 +72,7 @@ func TestIntegration_HeadlessControlAPI(t *testing.T) {
 		if t.Failed() {
 			t.Logf("--- omniphone output ---\n%s", appOut.String())
 			if b, err := os.ReadFile(filepath.Join(profile, "logs", "omniphone.log")); err == nil {
-				t.Logf("--- omniphone log ---\n%s", tail(string(b), 6000))
+				t.Logf("--- omniphone log ---\n%s", siptest.Tail(string(b), 6000))
 			}
 		}
 	})
@@ -157,13 +154,7 @@ func TestIntegration_HeadlessControlAPI(t *testing.T) {
 	code, _ = api("POST", "/v1/calls/"+call.ID+"/hangup", "")
 	require.Equal(t, http.StatusNotFound, code)
 
-	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
-	select {
-	case err := <-exited:
-		require.NoError(t, err, "a clean exit on SIGTERM")
-	case <-time.After(20 * time.Second):
-		t.Fatal("omniphone did not stop on SIGTERM")
-	}
+	stopWithSIGTERM(t, cmd, exited)
 	logText, err := os.ReadFile(filepath.Join(profile, "logs", "omniphone.log"))
 	require.NoError(t, err)
 	for _, line := range strings.Split(string(logText), "\n") {
@@ -244,11 +235,4 @@ func nextEvent(t *testing.T, ch <-chan control.Event) control.Event {
 		t.Fatal("no event within 15 s")
 		return control.Event{}
 	}
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[len(s)-n:]
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/png"
 	"os"
@@ -54,7 +55,7 @@ type geometry struct{ X, Y, W, H int }
 
 var geoLine = regexp.MustCompile(`(?m)^\s*(Absolute upper-left X|Absolute upper-left Y|Width|Height):\s+(-?\d+)`)
 
-func waitForWindow(t *testing.T, name string, exited <-chan error, appOut *bytes.Buffer) geometry {
+func waitForWindow(t *testing.T, name string, exited <-chan error, appOut fmt.Stringer) geometry {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -63,30 +64,37 @@ func waitForWindow(t *testing.T, name string, exited <-chan error, appOut *bytes
 			t.Fatalf("the app exited before its window appeared (%v):\n%s", err, appOut.String())
 		default:
 		}
-		out, err := exec.Command("xwininfo", "-name", name).Output()
-		if err == nil && bytes.Contains(out, []byte("IsViewable")) {
-			var g geometry
-			for _, m := range geoLine.FindAllSubmatch(out, -1) {
-				n, _ := strconv.Atoi(string(m[2]))
-				switch string(m[1]) {
-				case "Absolute upper-left X":
-					g.X = n
-				case "Absolute upper-left Y":
-					g.Y = n
-				case "Width":
-					g.W = n
-				case "Height":
-					g.H = n
-				}
-			}
-			require.Positive(t, g.W)
-			require.Positive(t, g.H)
+		if g, ok := windowGeometry(name); ok {
 			return g
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("no viewable window %q within 30 s; output:\n%s", name, appOut.String())
 	return geometry{}
+}
+
+// windowGeometry is where the viewable window called name is now: a
+// window grows when its content needs more room.
+func windowGeometry(name string) (geometry, bool) {
+	out, err := exec.Command("xwininfo", "-name", name).Output()
+	if err != nil || !bytes.Contains(out, []byte("IsViewable")) {
+		return geometry{}, false
+	}
+	var g geometry
+	for _, m := range geoLine.FindAllSubmatch(out, -1) {
+		n, _ := strconv.Atoi(string(m[2]))
+		switch string(m[1]) {
+		case "Absolute upper-left X":
+			g.X = n
+		case "Absolute upper-left Y":
+			g.Y = n
+		case "Width":
+			g.W = n
+		case "Height":
+			g.H = n
+		}
+	}
+	return g, g.W > 0 && g.H > 0
 }
 
 func screenshot(t *testing.T, path string, g geometry) image.Image {

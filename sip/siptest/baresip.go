@@ -1,0 +1,197 @@
+package siptest
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Baresip is a running baresip user agent driven over ctrl_tcp.
+type Baresip struct {
+	t    testing.TB
+	user string
+	rec  string
+	conn net.Conn
+	// Proc is the running process.
+	Proc   *Proc
+	mu     sync.Mutex
+	events []map[string]any
+	notify chan struct{}
+}
+
+// BaresipOptions configure StartBaresip.
+type BaresipOptions struct {
+	User, Password string
+	Proxy          string  // host:port of Kamailio
+	ToneHz         float64 // the tone baresip sends
+	AnswerMode     string  // "auto" (default) or "manual"
+}
+
+// StartBaresip registers a baresip account through Kamailio, sending a
+// tone from a WAV file and recording every call with the sndfile module.
+func StartBaresip(t testing.TB, o BaresipOptions) *Baresip {
+	t.Helper()
+	bin := RequirePeer(t, "baresip", "baresip-core")
+	dir := t.TempDir()
+	rec := filepath.Join(dir, "rec")
+	require.NoError(t, os.MkdirAll(rec, 0o755))
+	wav := filepath.Join(dir, "tone.wav")
+	WriteToneWAV(t, wav, o.ToneHz, 120*time.Second)
+	sipPort, ctrlPort := Port(t), Port(t)
+	rtp := Port(t)
+	if rtp > 65000-400 {
+		rtp = 40000
+	}
+	if o.AnswerMode == "" {
+		o.AnswerMode = "auto"
+	}
+	config := strings.Join([]string{
+		"poll_method\tepoll",
+		"sip_listen\t127.0.0.1:" + strconv.Itoa(sipPort),
+		"audio_player\taubridge,null-" + o.User,
+		"audio_source\taufile," + wav,
+		"audio_alert\taubridge,null-" + o.User,
+		fmt.Sprintf("rtp_ports\t%d-%d", rtp, rtp+400),
+		"call_max_calls\t64",
+		"rtcp_mux\tno",
+		"jitter_buffer_delay\t1-10",
+		"dns_server\t127.0.0.1:53",
+		"net_interface\t127.0.0.1",
+		"module_path\t/usr/lib/baresip/modules",
+		"module\tg711.so",
+		"module\taufile.so",
+		"module\taubridge.so",
+		"module\tsndfile.so",
+		"module_tmp\tuuid.so",
+		"module_tmp\taccount.so",
+		"module_app\tcontact.so",
+		"module_app\tmenu.so",
+		"module_app\tctrl_tcp.so",
+		"ctrl_tcp_listen\t127.0.0.1:" + strconv.Itoa(ctrlPort),
+		"snd_path\t" + rec,
+		"",
+	}, "\n")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644))
+	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s\";regint=60;answermode=%s;audio_codecs=PCMU,PCMA\n",
+		o.User, o.Proxy, o.Password, o.Proxy, o.AnswerMode)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
+
+	pr := StartProc(t, "baresip-"+o.User, dir, bin, "-f", dir)
+	b := &Baresip{t: t, user: o.User, rec: rec, notify: make(chan struct{}, 1), Proc: pr}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(ctrlPort))
+		if err == nil {
+			b.conn = c
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "baresip ctrl_tcp did not open")
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Cleanup(func() { _ = b.conn.Close() })
+	go b.readEvents()
+	// Registration usually completes before ctrl_tcp is connected, so the
+	// REGISTER_OK event is lost; read the log line instead.
+	require.Eventually(t, func() bool {
+		log, _ := os.ReadFile(pr.Log)
+		return strings.Contains(string(log), "200 OK")
+	}, 20*time.Second, 100*time.Millisecond, "baresip %s did not register", o.User)
+	return b
+}
+
+// Command sends a ctrl_tcp command (netstring-framed JSON), e.g.
+// Command("dial", "sip:101@127.0.0.1:5060") or Command("hangup", "").
+func (b *Baresip) Command(cmd, params string) {
+	b.t.Helper()
+	msg, _ := json.Marshal(map[string]string{"command": cmd, "params": params, "token": cmd})
+	_, err := fmt.Fprintf(b.conn, "%d:%s,", len(msg), msg)
+	require.NoError(b.t, err)
+}
+
+func (b *Baresip) readEvents() {
+	r := bufio.NewReader(b.conn)
+	for {
+		lenStr, err := r.ReadString(':')
+		if err != nil {
+			return
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(lenStr, ":")))
+		if err != nil {
+			return
+		}
+		body := make([]byte, n+1)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return
+		}
+		var ev map[string]any
+		if json.Unmarshal(body[:n], &ev) != nil {
+			continue
+		}
+		b.mu.Lock()
+		b.events = append(b.events, ev)
+		b.mu.Unlock()
+		select {
+		case b.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// WaitEvent waits for a ctrl_tcp event matching f that arrived at any time.
+func (b *Baresip) WaitEvent(t testing.TB, timeout time.Duration, f func(map[string]any) bool) map[string]any {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		b.mu.Lock()
+		for _, ev := range b.events {
+			if f(ev) {
+				b.mu.Unlock()
+				return ev
+			}
+		}
+		b.mu.Unlock()
+		select {
+		case <-b.notify:
+		case <-time.After(200 * time.Millisecond):
+		case <-deadline:
+			b.mu.Lock()
+			evs, _ := json.Marshal(b.events)
+			b.mu.Unlock()
+			t.Fatalf("baresip %s: no matching event in %s; events: %s", b.user, timeout, Tail(string(evs), 3000))
+			return nil
+		}
+	}
+}
+
+// EvType matches events of one type, e.g. "CALL_ESTABLISHED".
+func EvType(typ string) func(map[string]any) bool {
+	return func(ev map[string]any) bool { return ev["type"] == typ }
+}
+
+// DecodedRecording returns the newest "-dec.wav" file: the audio baresip
+// received.
+func (b *Baresip) DecodedRecording(t testing.TB) string {
+	t.Helper()
+	var path string
+	require.Eventually(t, func() bool {
+		m, _ := filepath.Glob(filepath.Join(b.rec, "*-dec.wav"))
+		if len(m) == 0 {
+			return false
+		}
+		path = m[len(m)-1]
+		return true
+	}, 10*time.Second, 100*time.Millisecond, "baresip wrote no recording")
+	return path
+}

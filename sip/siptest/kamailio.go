@@ -1,0 +1,102 @@
+package siptest
+
+import (
+	_ "embed"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+//go:embed kamailio.cfg
+var kamailioCfg string
+
+// Kamailio is a running registrar/proxy with digest users.
+type Kamailio struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	port int
+	// Proc is the running process (replaced by Start after a Stop).
+	Proc *Proc
+}
+
+// Addr is the proxy's host:port.
+func (k *Kamailio) Addr() string { return "127.0.0.1:" + strconv.Itoa(k.port) }
+
+// StartKamailio starts Kamailio on a free port of 127.0.0.1 with users
+// (user → password) and stops it in t.Cleanup.
+func StartKamailio(t testing.TB, users map[string]string) *Kamailio {
+	t.Helper()
+	bin := RequirePeer(t, "kamailio", "kamailio")
+	dir := t.TempDir()
+	var seed strings.Builder
+	for u, pw := range users {
+		fmt.Fprintf(&seed, "\t$sht(users=>%s) = \"%s\";\n", u, pw)
+	}
+	k := &Kamailio{t: t, bin: bin, dir: dir, port: Port(t)}
+	cfg := strings.NewReplacer("__KROOT__", dir, "__KPORT__", strconv.Itoa(k.port), "#USERS#\n", seed.String()).Replace(kamailioCfg)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "kamailio.cfg"), []byte(cfg), 0o644))
+	k.Start()
+	return k
+}
+
+// Stop stops Kamailio; its registrations are lost.
+func (k *Kamailio) Stop() { k.Proc.Stop(k.t) }
+
+// Start starts Kamailio (again) on the same port and waits until it
+// answers OPTIONS.
+func (k *Kamailio) Start() {
+	k.t.Helper()
+	k.Proc = StartProc(k.t, "kamailio", k.dir, k.bin,
+		"-f", filepath.Join(k.dir, "kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8", "-Y", k.dir)
+	deadline := time.Now().Add(20 * time.Second)
+	for !Ping(k.Addr()) {
+		if k.Proc.Exited() || time.Now().After(deadline) {
+			b, _ := os.ReadFile(k.Proc.Log)
+			k.t.Fatalf("kamailio did not start on %s:\n%s", k.Addr(), Tail(string(b), 3000))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Ping sends OPTIONS over UDP to addr and reports whether a 200 came back
+// within 300 ms.
+func Ping(addr string) bool {
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	la := c.LocalAddr().String()
+	id := strconv.FormatInt(time.Now().UnixNano(), 36)
+	msg := "OPTIONS sip:" + addr + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + la + ";branch=z9hG4bK" + id + ";rport\r\n" +
+		"From: <sip:ping@" + la + ">;tag=p1\r\nTo: <sip:" + addr + ">\r\n" +
+		"Call-ID: ping-" + id + "\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+	_ = c.SetDeadline(time.Now().Add(300 * time.Millisecond))
+	if _, err := c.Write([]byte(msg)); err != nil {
+		return false
+	}
+	buf := make([]byte, 2048)
+	n, err := c.Read(buf)
+	return err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200")
+}
+
+// Registered reports whether user has a binding in Kamailio's location
+// table, asked over its control socket with kamcmd.
+func (k *Kamailio) Registered(user string) bool {
+	k.t.Helper()
+	kamcmd := RequirePeer(k.t, "kamcmd", "kamailio")
+	out, err := exec.Command(kamcmd, "-s", "unix:"+filepath.Join(k.dir, "kamailio_ctl"),
+		"ul.lookup", "location", "s:"+user).CombinedOutput() // s: keeps "102" a string
+	// kamcmd exits 0 on "500 - AOR not found" too.
+	return err == nil && strings.Contains(string(out), "Contact:")
+}

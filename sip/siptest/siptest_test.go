@@ -1,0 +1,20 @@
+package siptest_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
+)
+
+// TestIntegration_KamailioSeesBaresipRegister: Registered reads the
+// location table, so tests can wait for a binding instead of sleeping.
+func TestIntegration_KamailioSeesBaresipRegister(t *testing.T) {
+	k := siptest.StartKamailio(t, map[string]string{"alice": "alice123"})
+	require.False(t, k.Registered("alice"))
+	siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: 700})
+	require.Eventually(t, func() bool { return k.Registered("alice") }, 10*time.Second, 100*time.Millisecond)
+	require.False(t, k.Registered("bob"))
+}
