@@ -29,13 +29,15 @@ type callBook struct {
 	// consults maps a consult call's ID to the held call it is for.
 	consults map[string]callHandle
 	links    map[string]callLink // by sip call ID
-	timer    context.CancelFunc
+	// names are the callers' CRM names, by sip call ID, once the card found them.
+	names map[string]string
+	timer context.CancelFunc
 	// callback dials the client of a callback request the operator accepts.
 	callback func()
 }
 
 func newCallBook() *callBook {
-	return &callBook{links: map[string]callLink{}, consults: map[string]callHandle{}}
+	return &callBook{links: map[string]callLink{}, consults: map[string]callHandle{}, names: map[string]string{}}
 }
 
 // attachPhone subscribes to the phone's events. Handlers run on the
@@ -115,6 +117,7 @@ func (a *App) updateCard(c callHandle, info sip.Info, l lookupState) {
 	a.calls.mu.Lock()
 	same := a.calls.ringing == c || a.calls.active == c
 	a.calls.mu.Unlock()
+	a.calls.rememberName(info.ID, l.Card)
 	if same && a.card.root.Visible() {
 		st := buildCardState(info.Remote, info.RemoteName, l)
 		st.Answered = c.Info().State != sip.CallIncoming
@@ -260,7 +263,7 @@ func (a *App) tick(ctx context.Context) {
 
 func (a *App) renderCall(c callHandle) {
 	info := c.Info()
-	s := callShown{Peer: peerText(info), State: stateText(info.State), Muted: c.Muted(), Held: info.State == sip.CallHeld,
+	s := callShown{Peer: a.peerText(info), State: stateText(info.State), Muted: c.Muted(), Held: info.State == sip.CallHeld,
 		Consulting: a.calls.consultFor(c) != nil, Others: a.linesShown()}
 	if info.State == sip.CallActive || info.State == sip.CallHeld {
 		s.Active = true
@@ -281,6 +284,8 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 	wasActive := a.calls.active == c
 	link := a.calls.links[info.ID]
 	delete(a.calls.links, info.ID)
+	name := a.calls.names[info.ID]
+	delete(a.calls.names, info.ID)
 	a.calls.mu.Unlock()
 	next := a.calls.dropLine(c)
 	a.calls.mu.Lock()
@@ -297,7 +302,7 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 	}
 
 	rec := callRecord(info, ev, a.opts.Account, link)
-	entry := historyEntry{Record: rec, State: "not sent"}
+	entry := historyEntry{Record: rec, Name: name, State: "not sent"}
 	if a.opts.Sink == nil {
 		entry.Reason = lang.L("no sync engine")
 	}

@@ -1,6 +1,8 @@
 package app
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/lang"
@@ -54,7 +56,11 @@ func newCardView(onAnswer, onDecline func(), onOpen func(rawURL string)) *cardVi
 // show fills the card from st; it is called again as CRM data arrives.
 func (v *cardView) show(st cardState) {
 	v.title.SetText(st.Title)
-	v.number.SetText(st.Number)
+	if st.Outgoing || st.Answered {
+		v.number.SetText(st.Number)
+	} else {
+		v.number.SetText(lang.L("Incoming call") + " · " + st.Number)
+	}
 	v.status.SetText(st.Status)
 	v.status.Hidden = st.Status == ""
 	if st.Warning {
@@ -91,6 +97,7 @@ func (v *cardView) show(st cardState) {
 // answered takes Answer and Decline away once the call was taken.
 func (v *cardView) answered() {
 	if v.answer.Visible() {
+		v.number.SetText(strings.TrimPrefix(v.number.Text, lang.L("Incoming call")+" · "))
 		v.answer.Hide()
 		v.decline.Hide()
 		v.layout()

@@ -64,7 +64,7 @@ func (a *App) dialLinked(number string, link callLink) (callHandle, error) {
 	a.calls.mu.Unlock()
 	a.calls.addLine(c)
 	a.showCall(c)
-	a.lookupForCard(number, "")
+	a.lookupForCard(c.Info().ID, number, "")
 	return c, nil
 }
 
@@ -88,7 +88,7 @@ func (a *App) ringCallback(number string, req events.DialRequest, link callLink)
 
 // lookupForCard shows the CRM card for a number the operator calls (C4:
 // the card of the clicked client).
-func (a *App) lookupForCard(number, name string) {
+func (a *App) lookupForCard(callID, number, name string) {
 	if a.opts.Cards == nil || !a.opts.Settings.App.Card.Show {
 		return
 	}
@@ -100,6 +100,7 @@ func (a *App) lookupForCard(number, name string) {
 	show(lookupState{Pending: true})
 	a.goAsync(func(ctx context.Context) {
 		card, err := a.opts.Cards.Lookup(ctx, number)
+		a.calls.rememberName(callID, card)
 		a.do(func() {
 			if a.card.root.Visible() {
 				show(lookupState{Card: card, Err: err})

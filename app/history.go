@@ -20,6 +20,8 @@ import (
 // historyEntry is one finished call and its CRM sync state (SPEC D1).
 type historyEntry struct {
 	Record crm.Call
+	// Name is the caller's CRM name when the card found one.
+	Name string
 	// State is queued, done or failed (the sync engine's words), or
 	// "not sent" when there is no sync engine.
 	State  string
@@ -111,7 +113,11 @@ func historyLine(e historyEntry) string {
 	if r.Direction == settings.DirectionOut {
 		arrow = "↗"
 	}
-	parts := []string{arrow + " " + lookup.Format(lookup.Normalize(r.ContactNumber)), outcomeWord(r.Outcome)}
+	who := lookup.Format(lookup.Normalize(r.ContactNumber))
+	if e.Name != "" {
+		who = e.Name + " · " + who
+	}
+	parts := []string{arrow + " " + who, outcomeWord(r.Outcome)}
 	if r.Answered() {
 		parts = append(parts, clock(talkDuration(r)))
 	}

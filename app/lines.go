@@ -93,17 +93,39 @@ func (a *App) linesShown() []lineShown {
 	out := make([]lineShown, 0, len(others))
 	for _, c := range others {
 		info := c.Info()
-		out = append(out, lineShown{ID: info.ID, Peer: peerText(info), State: stateText(info.State)})
+		out = append(out, lineShown{ID: info.ID, Peer: a.peerText(info), State: stateText(info.State)})
 	}
 	return out
 }
 
-func peerText(info sip.Info) string {
+// peerText names the other party of a call: the CRM name the card found,
+// else the SIP display name, then the number.
+func (a *App) peerText(info sip.Info) string {
 	s := lookup.Format(lookup.Normalize(info.Remote))
-	if info.RemoteName != "" {
-		s = info.RemoteName + " · " + s
+	if s == "" {
+		s = info.Remote
+	}
+	a.calls.mu.Lock()
+	name := a.calls.names[info.ID]
+	a.calls.mu.Unlock()
+	if name == "" {
+		name = info.RemoteName
+	}
+	if name != "" {
+		s = name + " · " + s
 	}
 	return s
+}
+
+// rememberName keeps the caller's CRM name (the first match) for the call
+// view and History.
+func (b *callBook) rememberName(id string, card lookup.Card) {
+	if len(card.Matches) == 0 || card.Matches[0].Name == "" {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.names[id] = card.Matches[0].Name
 }
 
 func stateText(st sip.CallState) string {
@@ -130,7 +152,7 @@ func (a *App) holdActive(ctx context.Context) (callHandle, error) {
 	ctx, cancel := context.WithTimeout(ctx, holdTimeout)
 	defer cancel()
 	if err := c.Hold(ctx); err != nil {
-		return c, fmt.Errorf("hold %s: %w", peerText(c.Info()), err)
+		return c, fmt.Errorf("hold %s: %w", a.peerText(c.Info()), err)
 	}
 	return c, nil
 }
@@ -150,7 +172,7 @@ func (a *App) onSwitch(id string) {
 		ctx, cancel := context.WithTimeout(ctx, holdTimeout)
 		defer cancel()
 		if err := c.Resume(ctx); err != nil {
-			a.do(func() { a.showError(fmt.Errorf("switch to %s: %w", peerText(c.Info()), err)) })
+			a.do(func() { a.showError(fmt.Errorf("switch to %s: %w", a.peerText(c.Info()), err)) })
 		}
 	})
 }
@@ -201,7 +223,7 @@ func (a *App) onCompleteTransfer() {
 			if errors.Is(err, context.DeadlineExceeded) {
 				err = errors.New(lang.L("the colleague's phone did not confirm the transfer"))
 			}
-			a.do(func() { a.showError(fmt.Errorf("transfer to %s: %w", peerText(consult.Info()), err)) })
+			a.do(func() { a.showError(fmt.Errorf("transfer to %s: %w", a.peerText(consult.Info()), err)) })
 		}
 	})
 }

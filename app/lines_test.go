@@ -2,6 +2,7 @@ package app
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -234,4 +235,25 @@ func TestSound_SwitchTheCallToAnotherDevice(t *testing.T) {
 	a.soundPick.speaker.SetSelected("System default")
 	a.soundPick.dlg.Confirm()
 	eventually(t, func() bool { _, out := snd.Current(); return out == "" }, "System default is the empty name")
+}
+
+func TestCard_CRMNameFollowsTheCallIntoTheCallViewAndHistory(t *testing.T) {
+	cards := &gatedCards{release: make(chan struct{}), card: knownCard()}
+	close(cards.release)
+	a := callApp(t, cards, nil)
+	c := &fakeCall{info: sip.Info{ID: "1", Direction: sip.Inbound, Remote: "+79991234567", State: sip.CallIncoming, Created: time.Now()}}
+	a.onIncoming(c)
+	require.True(t, strings.HasPrefix(a.card.number.Text, "Incoming call · "), "the card says the call is ringing: %q", a.card.number.Text)
+	eventually(t, func() bool { return a.card.title.Text == "Сергей Иванов" }, "the CRM answers")
+
+	c.set(func(i *sip.Info) { i.State, i.Answered = sip.CallActive, time.Now() })
+	a.onCallState(sip.CallEvent{State: sip.CallActive}, c)
+	require.Equal(t, "Сергей Иванов · +7 999 123-45-67", a.call.peer.Text)
+	require.Equal(t, "+7 999 123-45-67", a.card.number.Text, "answered: no longer 'Incoming call'")
+
+	c.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, time.Now() })
+	a.onEnded(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseLocalHangup}, c)
+	eventually(t, func() bool {
+		return strings.Contains(historyLine(a.history.entries[0]), "Сергей Иванов · +7 999 123-45-67")
+	}, "History names the client")
 }
