@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -241,6 +242,8 @@ func TestPhone_CallButtonFollowsRegistration(t *testing.T) {
 	p.reg(sip.RegEvent{State: sip.RegFailed, Err: &sip.RegisterError{StatusCode: 403}})
 	require.True(t, a.phone.call.Disabled())
 	require.Contains(t, a.status.Text, "SIP: wrong user name or password")
+	p.reg(sip.RegEvent{State: sip.RegFailed, Err: fmt.Errorf("register: %w: x509: certificate signed by unknown authority", sip.ErrTLSUntrusted)})
+	require.Contains(t, a.status.Text, "SIP: the PBX's TLS certificate is not trusted; set its CA certificate in the SIP account")
 	p.reg(sip.RegEvent{State: sip.RegRegistered})
 	require.False(t, a.phone.call.Disabled())
 	require.Contains(t, a.status.Text, "SIP: registered (101@pbx.example.com)")

@@ -65,6 +65,7 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 		container.NewGridWithColumns(2,
 			e.field(path+".registrar", lang.L("Registrar (host:port, optional)"), entry(&a.Registrar, "")),
 			e.field(path+".proxy", lang.L("Outbound proxy (host:port, optional)"), entry(&a.Proxy, ""))),
+		e.field(path+".ca_cert_file", lang.L("CA certificate of the PBX for TLS (PEM file, optional)"), entry(&a.CACertFile, "/etc/ssl/pbx-ca.pem")),
 		container.NewGridWithColumns(3,
 			e.field(path+".transport", lang.L("Transport"), transport),
 			e.field(path+".expiry_seconds", lang.L("Registration expiry, s"), intEntry(&a.ExpirySeconds, "600")),

@@ -78,6 +78,10 @@ func regText(ev sip.RegEvent, account string) string {
 		if errors.As(ev.Err, &re) && re.AuthFailed() {
 			return lang.L("SIP: wrong user name or password")
 		}
+		if errors.Is(ev.Err, sip.ErrTLSUntrusted) {
+			// The details (which CA, which host) are in the log.
+			return lang.L("SIP: the PBX's TLS certificate is not trusted; set its CA certificate in the SIP account")
+		}
 		if ev.Err != nil {
 			return fmt.Sprintf("%s: %v", lang.L("SIP: not registered"), ev.Err)
 		}

@@ -16,7 +16,7 @@ run=("${build[@]}" libgl1-mesa-dri)
 # SIPp (Debian's sip-tester, load), PostgreSQL for team mode, and PulseAudio
 # (a null sink plays a tone and captures it back).
 test=("${run[@]}" xvfb xauth x11-utils imagemagick xdotool dbus dbus-bin dbus-daemon
-      gnome-keyring libsecret-tools chromium kamailio baresip-core sip-tester
+      gnome-keyring libsecret-tools chromium kamailio kamailio-tls-modules baresip-core sip-tester
       postgresql-15 pulseaudio)
 
 case "${1:-}" in

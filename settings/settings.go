@@ -259,6 +259,9 @@ type SIPAccount struct {
 	Registrar string    `json:"registrar,omitempty"`
 	Proxy     string    `json:"proxy,omitempty"`
 	Transport Transport `json:"transport"`
+	// CACertFile optionally names a PEM file with the CA that signs the
+	// PBX's TLS certificate (transport tls); empty trusts the system's.
+	CACertFile string `json:"ca_cert_file,omitempty"`
 	// ExpirySeconds is the requested registration lifetime.
 	ExpirySeconds int `json:"expiry_seconds"`
 	// Codecs in order of preference.

@@ -359,6 +359,9 @@ func (s SIP) validate(c *problems) {
 		default:
 			c.add(path+".caller_id_mode", "must be \"from\" or \"identity\", not %q", a.CallerIDMode)
 		}
+		if a.CACertFile != "" && a.Transport != TransportTLS {
+			c.add(path+".ca_cert_file", "is only used with the tls transport")
+		}
 		if a.CallerID != "" && !isPhoneNumber(a.CallerID) {
 			c.add(path+".caller_id", "%q is not a phone number: use digits, optionally with a leading +", a.CallerID)
 		}

@@ -277,7 +277,7 @@ func (p *Phone) inviteHeaders(callerID string) []gosip.Header {
 			from.Address.User = callerID
 		}
 	}
-	if hostPortWithDefault(acc.Proxy, 5060) != hostPortWithDefault(acc.Domain, 5060) {
+	if port := defaultPort(acc.Transport); hostPortWithDefault(acc.Proxy, port) != hostPortWithDefault(acc.Domain, port) {
 		ph, pp, _ := splitHostPort(acc.Proxy)
 		route := gosip.Uri{Scheme: "sip", Host: ph, Port: pp, UriParams: gosip.NewParams()}
 		route.UriParams.Add("lr", "")

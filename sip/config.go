@@ -11,10 +11,12 @@ import (
 // Transport is the SIP transport of an account.
 type Transport string
 
-// Supported transports. TLS and WebSocket come later.
+// Supported transports. WebSocket comes later.
 const (
 	TransportUDP Transport = "udp"
 	TransportTCP Transport = "tcp"
+	// TransportTLS is SIP over TLS (sips: is not used; RFC 5630 §3.1.3).
+	TransportTLS Transport = "tls"
 )
 
 // DTMFMode says how key presses are sent to the remote party.
@@ -49,8 +51,11 @@ type Account struct {
 	Registrar string
 	// Proxy is the outbound proxy host[:port]; empty means Registrar.
 	Proxy string
-	// Transport is udp (default) or tcp.
+	// Transport is udp (default), tcp or tls.
 	Transport Transport
+	// CAFile is a PEM file with the CA certificates that sign the PBX's TLS
+	// certificate; empty trusts the system's roots. Only for TLS.
+	CAFile string
 	// Expiry is the requested registration lifetime; 0 means 300 s.
 	Expiry time.Duration
 	// Codecs lists PCMU and/or PCMA in order of preference; empty means both, PCMU first.
@@ -158,9 +163,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	switch a.Transport {
 	case "":
 		a.Transport = TransportUDP
-	case TransportUDP, TransportTCP:
+	case TransportUDP, TransportTCP, TransportTLS:
 	default:
-		return cfg, fmt.Errorf("transport %q is not supported (udp, tcp)", a.Transport)
+		return cfg, fmt.Errorf("transport %q is not supported (udp, tcp, tls)", a.Transport)
+	}
+	if a.CAFile != "" && a.Transport != TransportTLS {
+		return cfg, fmt.Errorf("a CA file is only used with the tls transport")
 	}
 	if a.Expiry == 0 {
 		a.Expiry = defaultExpiry

@@ -92,11 +92,19 @@ func (p *Phone) build() error {
 	acc := cfg.Account
 	domainHost, _, _ := splitHostPort(acc.Domain)
 
-	ua, err := sipgo.NewUA(
+	uaOpts := []sipgo.UserAgentOption{
 		// diago uses the UA name as the user part of our Contact.
 		sipgo.WithUserAgent(acc.User),
 		sipgo.WithUserAgentHostname(domainHost),
-	)
+	}
+	if acc.Transport == TransportTLS {
+		conf, err := tlsClientConfig(acc)
+		if err != nil {
+			return err
+		}
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(conf))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return fmt.Errorf("sip user agent: %w", err)
 	}
@@ -158,16 +166,18 @@ func (p *Phone) build() error {
 	// diago keeps the RTP port range in package globals.
 	media.RTPPortStart, media.RTPPortEnd = cfg.RTPPortMin, cfg.RTPPortMax
 
+	listenTransport := diago.Transport{Transport: string(acc.Transport), BindHost: cfg.BindHost, BindPort: cfg.BindPort}
+	if acc.Transport == TransportTLS {
+		if listenTransport.TLSConf, err = tlsServerConfig(contactHost); err != nil {
+			return err
+		}
+	}
 	p.dg = diago.NewDiago(ua,
 		diago.WithLogger(p.log),
 		diago.WithClient(client),
 		diago.WithServer(srv),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: codecs}),
-		diago.WithTransport(diago.Transport{
-			Transport: string(acc.Transport),
-			BindHost:  cfg.BindHost,
-			BindPort:  cfg.BindPort,
-		}),
+		diago.WithTransport(listenTransport),
 	)
 	// Replace diago's INFO handler, which answers 406 to every DTMF INFO
 	// (readSIPInfoDTMF is commented out in v0.42.1).

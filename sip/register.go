@@ -126,7 +126,7 @@ func (r *registration) register(ctx context.Context, expiry time.Duration) (time
 	req := r.newRequest(expiry)
 	res, err := p.client.Do(ctx, req)
 	if err != nil {
-		return 0, fmt.Errorf("register %s: %w", r.aorString(), err)
+		return 0, fmt.Errorf("register %s: %w", r.aorString(), explainTLS(err, acc))
 	}
 	if res.StatusCode == 401 || res.StatusCode == 407 {
 		// §22.2 / §22.3 digest challenge; sipgo answers qop=auth via icholy/digest.
@@ -227,7 +227,7 @@ func (r *registration) newRequest(expiry time.Duration) *gosip.Request {
 	// §10.2: the Request-URI names the domain of the registrar, no user part.
 	req := gosip.NewRequest(gosip.REGISTER, gosip.Uri{Scheme: "sip", Host: host, Port: port})
 	req.SetTransport(strings.ToUpper(string(acc.Transport)))
-	req.SetDestination(hostPortWithDefault(acc.Registrar, 5060))
+	req.SetDestination(hostPortWithDefault(acc.Registrar, defaultPort(acc.Transport)))
 
 	aor := r.aor()
 	from := &gosip.FromHeader{DisplayName: acc.DisplayName, Address: aor, Params: gosip.NewParams()}

@@ -35,6 +35,15 @@ func (k *Kamailio) Addr() string { return "127.0.0.1:" + strconv.Itoa(k.port) }
 // (user → password) and stops it in t.Cleanup.
 func StartKamailio(t testing.TB, users map[string]string) *Kamailio {
 	t.Helper()
+	k := newKamailio(t, users, nil)
+	k.Start()
+	return k
+}
+
+// newKamailio writes the configuration for users, changed by edit (which
+// may also write more files into k's directory), without starting Kamailio.
+func newKamailio(t testing.TB, users map[string]string, edit func(k *Kamailio, cfg string) string) *Kamailio {
+	t.Helper()
 	bin := RequirePeer(t, "kamailio", "kamailio")
 	dir := t.TempDir()
 	var seed strings.Builder
@@ -43,8 +52,10 @@ func StartKamailio(t testing.TB, users map[string]string) *Kamailio {
 	}
 	k := &Kamailio{t: t, bin: bin, dir: dir, port: Port(t)}
 	cfg := strings.NewReplacer("__KROOT__", dir, "__KPORT__", strconv.Itoa(k.port), "#USERS#\n", seed.String()).Replace(kamailioCfg)
+	if edit != nil {
+		cfg = edit(k, cfg)
+	}
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "kamailio.cfg"), []byte(cfg), 0o644))
-	k.Start()
 	return k
 }
 
