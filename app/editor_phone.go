@@ -37,6 +37,9 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 	if a.CallerIDMode == "" {
 		a.CallerIDMode = settings.CallerIDFrom
 	}
+	if a.SRTP == "" {
+		a.SRTP = settings.SRTPOff
+	}
 	def := widget.NewCheck(lang.L("Default account"), nil)
 	def.SetChecked(a.Default)
 	def.OnChanged = func(on bool) {
@@ -53,6 +56,9 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 		{string(settings.TransportUDP), "UDP"}, {string(settings.TransportTCP), "TCP"}, {string(settings.TransportTLS), "TLS"},
 		{string(settings.TransportWS), "WS"}, {string(settings.TransportWSS), "WSS"},
 	}, nil)
+	srtp := choice(&a.SRTP, []option{
+		{string(settings.SRTPOff), lang.L("off")}, {string(settings.SRTPRequired), lang.L("required (SRTP, SDES)")},
+	}, nil)
 	dtmf := choice(&a.DTMF, []option{{string(settings.DTMFRFC4733), "RFC 4733"}, {string(settings.DTMFInfo), "SIP INFO"}}, nil)
 	password := e.secretEntry(func() settings.SecretKey { return settings.SIPPassword(a.ID) })
 	return widget.NewCard("", "", container.NewVBox(
@@ -65,7 +71,9 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 		container.NewGridWithColumns(2,
 			e.field(path+".registrar", lang.L("Registrar (host:port, optional)"), entry(&a.Registrar, "")),
 			e.field(path+".proxy", lang.L("Outbound proxy (host:port, optional)"), entry(&a.Proxy, ""))),
-		e.field(path+".ca_cert_file", lang.L("CA certificate of the PBX for TLS (PEM file, optional)"), entry(&a.CACertFile, "/etc/ssl/pbx-ca.pem")),
+		container.NewGridWithColumns(2,
+			e.field(path+".ca_cert_file", lang.L("CA certificate of the PBX for TLS (PEM file, optional)"), entry(&a.CACertFile, "/etc/ssl/pbx-ca.pem")),
+			e.field(path+".srtp", lang.L("Audio encryption"), srtp)),
 		container.NewGridWithColumns(3,
 			e.field(path+".transport", lang.L("Transport"), transport),
 			e.field(path+".expiry_seconds", lang.L("Registration expiry, s"), intEntry(&a.ExpirySeconds, "600")),

@@ -262,6 +262,9 @@ type SIPAccount struct {
 	// CACertFile optionally names a PEM file with the CA that signs the
 	// PBX's TLS certificate (transport tls); empty trusts the system's.
 	CACertFile string `json:"ca_cert_file,omitempty"`
+	// SRTP is the media encryption: "off" (the default) or "required"
+	// (SDES; use it with TLS, which hides the keys in the SDP).
+	SRTP SRTPPolicy `json:"srtp,omitempty"`
 	// ExpirySeconds is the requested registration lifetime.
 	ExpirySeconds int `json:"expiry_seconds"`
 	// Codecs in order of preference.
@@ -281,6 +284,15 @@ type SIPAccount struct {
 	CallHeaders map[string]string `json:"call_headers,omitempty"`
 	Default     bool              `json:"default"`
 }
+
+// SRTPPolicy is whether calls encrypt their audio.
+type SRTPPolicy string
+
+// SRTP policies.
+const (
+	SRTPOff      SRTPPolicy = "off"
+	SRTPRequired SRTPPolicy = "required"
+)
 
 // CallerIDMode is how an outgoing call presents a caller ID.
 type CallerIDMode string

@@ -359,6 +359,11 @@ func (s SIP) validate(c *problems) {
 		default:
 			c.add(path+".caller_id_mode", "must be \"from\" or \"identity\", not %q", a.CallerIDMode)
 		}
+		switch a.SRTP {
+		case "", SRTPOff, SRTPRequired:
+		default:
+			c.add(path+".srtp", "must be \"off\" or \"required\", not %q", a.SRTP)
+		}
 		if a.CACertFile != "" && a.Transport != TransportTLS {
 			c.add(path+".ca_cert_file", "is only used with the tls transport")
 		}

@@ -110,6 +110,7 @@ func TestValidate_Rules(t *testing.T) {
 		{"SIP call header param", func(s *Settings) { s.SIP.Accounts[0].CallHeaders = map[string]string{"X-City": "city"} }, "sip.accounts[0].call_headers", "use one of scenario"},
 		{"SIP call header name", func(s *Settings) { s.SIP.Accounts[0].CallHeaders = map[string]string{"X Site": "site"} }, "sip.accounts[0].call_headers", "not a header name"},
 		{"SIP dial plan", func(s *Settings) { s.SIP.Accounts[0].DialPlan = "us" }, "sip.accounts[0].dial_plan", "ru-e164"},
+		{"SRTP policy", func(s *Settings) { s.SIP.Accounts[0].SRTP = "optional" }, "sip.accounts[0].srtp", "required"},
 		{"CA file without TLS", func(s *Settings) { s.SIP.Accounts[0].CACertFile = "/ca.pem" }, "sip.accounts[0].ca_cert_file", "tls transport"},
 		{"C3 caller ID mode", func(s *Settings) { s.SIP.Accounts[0].CallerIDMode = "pai" }, "sip.accounts[0].caller_id_mode", "identity"},
 		{"SIP caller id", func(s *Settings) { s.SIP.Accounts[0].CallerID = "Irina" }, "sip.accounts[0].caller_id", "not a phone number"},

@@ -43,6 +43,11 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 	c.mu.Unlock()
 
 	_ = d.Trying()
+	if err := offerMatchesSRTP(req.Body(), p.cfg.Account.SRTP); err != nil {
+		p.log.Info("incoming call refused", "call", c.sipCallID, "reason", err)
+		_ = d.Respond(488, "Not Acceptable Here", nil)
+		return
+	}
 	if h := req.GetHeader("Replaces"); h != nil {
 		// RFC 3891 §3: we are the target of an attended transfer; the new
 		// call takes the matching call's place at once, without ringing.

@@ -3,6 +3,7 @@ package sip
 import (
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -56,6 +57,8 @@ type Account struct {
 	// CAFile is a PEM file with the CA certificates that sign the PBX's TLS
 	// certificate; empty trusts the system's roots. Only for TLS.
 	CAFile string
+	// SRTP is the media encryption policy; empty means SRTPOff.
+	SRTP SRTPPolicy
 	// Expiry is the requested registration lifetime; 0 means 300 s.
 	Expiry time.Duration
 	// Codecs lists PCMU and/or PCMA in order of preference; empty means both, PCMU first.
@@ -160,12 +163,11 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, fmt.Errorf("account %s: %w", f.name, err)
 		}
 	}
-	switch a.Transport {
-	case "":
-		a.Transport = TransportUDP
-	case TransportUDP, TransportTCP, TransportTLS:
-	default:
-		return cfg, fmt.Errorf("transport %q is not supported (udp, tcp, tls)", a.Transport)
+	if err := oneOf(&a.Transport, "transport", TransportUDP, TransportTCP, TransportTLS); err != nil {
+		return cfg, err
+	}
+	if err := oneOf(&a.SRTP, "SRTP policy", SRTPOff, SRTPRequired); err != nil {
+		return cfg, err
 	}
 	if a.CAFile != "" && a.Transport != TransportTLS {
 		return cfg, fmt.Errorf("a CA file is only used with the tls transport")
@@ -184,19 +186,11 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, fmt.Errorf("codec %q is not supported (PCMU, PCMA)", c)
 		}
 	}
-	switch a.DTMF {
-	case "":
-		a.DTMF = DTMFRFC4733
-	case DTMFRFC4733, DTMFInfo:
-	default:
-		return cfg, fmt.Errorf("DTMF mode %q is not supported (rfc4733, info)", a.DTMF)
+	if err := oneOf(&a.DTMF, "DTMF mode", DTMFRFC4733, DTMFInfo); err != nil {
+		return cfg, err
 	}
-	switch a.CallerIDMode {
-	case "":
-		a.CallerIDMode = CallerIDFrom
-	case CallerIDFrom, CallerIDIdentity:
-	default:
-		return cfg, fmt.Errorf("caller ID mode %q is not supported (from, identity)", a.CallerIDMode)
+	if err := oneOf(&a.CallerIDMode, "caller ID mode", CallerIDFrom, CallerIDIdentity); err != nil {
+		return cfg, err
 	}
 	if a.CallerID != "" {
 		id, err := callerIDUser(a.CallerID)
@@ -275,6 +269,23 @@ func splitHostPort(hp string) (string, int, error) {
 		return "", 0, fmt.Errorf("%q has an invalid port", hp)
 	}
 	return host, port, nil
+}
+
+// oneOf sets an empty *v to allowed[0] (the default) and refuses a value
+// not in allowed.
+func oneOf[T ~string](v *T, what string, allowed ...T) error {
+	if *v == "" {
+		*v = allowed[0]
+		return nil
+	}
+	if !slices.Contains(allowed, *v) {
+		names := make([]string, len(allowed))
+		for i, a := range allowed {
+			names[i] = string(a)
+		}
+		return fmt.Errorf("%s %q is not supported (%s)", what, *v, strings.Join(names, ", "))
+	}
+	return nil
 }
 
 // hostPortWithDefault returns "host:port", using def when hp has no port.

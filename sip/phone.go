@@ -166,7 +166,8 @@ func (p *Phone) build() error {
 	// diago keeps the RTP port range in package globals.
 	media.RTPPortStart, media.RTPPortEnd = cfg.RTPPortMin, cfg.RTPPortMax
 
-	listenTransport := diago.Transport{Transport: string(acc.Transport), BindHost: cfg.BindHost, BindPort: cfg.BindPort}
+	listenTransport := diago.Transport{Transport: string(acc.Transport), BindHost: cfg.BindHost, BindPort: cfg.BindPort,
+		MediaSRTP: acc.SRTP.mediaSRTP()}
 	if acc.Transport == TransportTLS {
 		if listenTransport.TLSConf, err = tlsServerConfig(contactHost); err != nil {
 			return err

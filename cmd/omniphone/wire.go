@@ -343,7 +343,7 @@ func sipAccount(a settings.SIPAccount, password string) sip.Account {
 		Registrar: a.Registrar, Proxy: a.Proxy, Transport: sip.Transport(a.Transport),
 		Expiry: time.Duration(a.ExpirySeconds) * time.Second, Codecs: a.Codecs,
 		DTMF: sip.DTMFMode(a.DTMF), DisplayName: a.DisplayName, CallerID: a.CallerID,
-		CallerIDMode: sip.CallerIDMode(a.CallerIDMode), CAFile: a.CACertFile,
+		CallerIDMode: sip.CallerIDMode(a.CallerIDMode), CAFile: a.CACertFile, SRTP: sip.SRTPPolicy(a.SRTP),
 	}
 	switch a.DialPlan {
 	case settings.DialPlanRuE164:

@@ -36,6 +36,9 @@ type BaresipOptions struct {
 	Proxy          string  // host:port of Kamailio
 	ToneHz         float64 // the tone baresip sends
 	AnswerMode     string  // "auto" (default) or "manual"
+	// MediaEnc is baresip's media encryption, e.g. "srtp-mand" (SDES,
+	// RTP/SAVP only); empty is plain RTP.
+	MediaEnc string
 }
 
 // StartBaresip registers a baresip account through Kamailio, sending a
@@ -73,6 +76,7 @@ func StartBaresip(t testing.TB, o BaresipOptions) *Baresip {
 		"module\taufile.so",
 		"module\taubridge.so",
 		"module\tsndfile.so",
+		"module\tsrtp.so",
 		"module_tmp\tuuid.so",
 		"module_tmp\taccount.so",
 		"module_app\tcontact.so",
@@ -83,8 +87,12 @@ func StartBaresip(t testing.TB, o BaresipOptions) *Baresip {
 		"",
 	}, "\n")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644))
-	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s\";regint=60;answermode=%s;audio_codecs=PCMU,PCMA\n",
+	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s\";regint=60;answermode=%s;audio_codecs=PCMU,PCMA",
 		o.User, o.Proxy, o.Password, o.Proxy, o.AnswerMode)
+	if o.MediaEnc != "" {
+		account += ";mediaenc=" + o.MediaEnc
+	}
+	account += "\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
 
