@@ -20,7 +20,11 @@ import (
 )
 
 // kamailio is a registrar/proxy on 127.0.0.1 started by a test.
-type kamailio struct{ port int }
+// dir holds its config and the ctl socket kamcmd talks to.
+type kamailio struct {
+	port int
+	dir  string
+}
 
 // Addr is the proxy's host:port.
 func (k *kamailio) Addr() string { return "127.0.0.1:" + strconv.Itoa(k.port) }
@@ -28,7 +32,7 @@ func (k *kamailio) Addr() string { return "127.0.0.1:" + strconv.Itoa(k.port) }
 // startKamailio starts Kamailio with users (user → password) on a free
 // port and stops it in t.Cleanup. Without kamailio the test is skipped, or
 // fails when OMNIPHONE_REQUIRE_PEERS=1.
-func startKamailio(t *testing.T, users map[string]string) *kamailio {
+func startKamailio(t testing.TB, users map[string]string) *kamailio {
 	t.Helper()
 	bin, err := exec.LookPath("kamailio")
 	if err != nil {
@@ -44,7 +48,7 @@ func startKamailio(t *testing.T, users map[string]string) *kamailio {
 	for u, pw := range users {
 		fmt.Fprintf(&seed, "\t$sht(users=>%s) = \"%s\";\n", u, pw)
 	}
-	k := &kamailio{port: freeUDPTCPPort(t)}
+	k := &kamailio{port: freeUDPTCPPort(t), dir: dir}
 	cfg := strings.NewReplacer("__KROOT__", dir, "__KPORT__", strconv.Itoa(k.port), "#USERS#\n", seed.String()).Replace(string(tmpl))
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o644))
@@ -90,7 +94,7 @@ func startKamailio(t *testing.T, users map[string]string) *kamailio {
 }
 
 // freeUDPTCPPort returns a port free for both UDP and TCP on 127.0.0.1.
-func freeUDPTCPPort(t *testing.T) int {
+func freeUDPTCPPort(t testing.TB) int {
 	t.Helper()
 	for range 50 {
 		u, err := net.ListenPacket("udp", "127.0.0.1:0")
