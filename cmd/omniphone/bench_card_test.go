@@ -33,6 +33,7 @@ const (
 // engine), on Fyne's test driver instead of a GL window.
 type cardBench struct {
 	k        *kamailio
+	portal   *portalTap
 	svc      *services
 	fa       fyne.App
 	sipp     string
@@ -51,7 +52,10 @@ type cardBench struct {
 // included. "cold": the lookup cache is emptied before each call (one
 // request to the portal for the match, one batch for the deals); "warm":
 // the caller was just looked up. OMNIPHONE_BENCH_CALLS calls each (default
-// 10). Goals (issue 8): ≤ 100 ms from cache, one round trip otherwise.
+// 10). portal-requests/call counts the requests that reached the portal
+// from the INVITE until the deals showed; OMNIPHONE_BENCH_PORTAL_DELAY_MS
+// delays each, as a distant portal would (default 0: the simulator on
+// loopback). Goals (issue 8): ≤ 100 ms from cache, one round trip otherwise.
 //
 // Fyne's test driver runs UI updates on the goroutine that makes them, so
 // the watcher reads the widgets while the app may write them; that is why
@@ -99,7 +103,7 @@ func startCardBench(b *testing.B) *cardBench {
 	defer wcancel()
 	require.NoError(b, svc.cards.Warm(wctx), "employee names, as the app loads them at start")
 	require.Eventually(b, func() bool { return k.registered("101") }, 30*time.Second, 100*time.Millisecond, "the app registers")
-	return &cardBench{k: k, svc: svc, fa: fa, sipp: sippBin, scenario: scenario, dir: dir,
+	return &cardBench{k: k, portal: p.Portal, svc: svc, fa: fa, sipp: sippBin, scenario: scenario, dir: dir,
 		calls: envInt("OMNIPHONE_BENCH_CALLS", 10)}
 }
 
@@ -109,27 +113,35 @@ func (cb *cardBench) run(b *testing.B, cold bool) {
 	}
 	for range b.N {
 		var match, deals []float64
+		var requests int64
 		for range cb.calls {
 			if cold {
 				cb.svc.cards.Invalidate(cardCaller)
 			}
-			m, d := cb.call(b)
+			m, d, n := cb.call(b)
 			match = append(match, m)
 			deals = append(deals, d)
+			requests += n
 		}
-		b.Logf("INVITE → card (ms): match %v, deals %v", match, deals)
+		b.Logf("INVITE → card (ms): match %v, deals %v; %d portal requests", match, deals, requests)
 		b.ReportMetric(percentile(match, 50), "match-p50-ms")
 		b.ReportMetric(percentile(match, 100), "match-max-ms")
 		b.ReportMetric(percentile(deals, 50), "deals-p50-ms")
 		b.ReportMetric(percentile(deals, 100), "deals-max-ms")
+		b.ReportMetric(float64(requests)/float64(cb.calls), "portal-requests/call")
 	}
 	b.ReportMetric(0, "ns/op")
 }
 
 // call places one SIPp call and returns the ms from its first INVITE until
-// the card showed the match, and until it showed the open deal.
-func (cb *cardBench) call(b *testing.B) (match, deals float64) {
+// the card showed the match, and until it showed the open deal, and how
+// many requests reached the portal meanwhile.
+func (cb *cardBench) call(b *testing.B) (match, deals float64, requests int64) {
 	b.Helper()
+	// The sync engine sends the previous call's record to the portal
+	// shortly after it ended: let that finish first.
+	cb.portal.waitQuiet(time.Second, 10*time.Second)
+	before := cb.portal.Requests()
 	trace := filepath.Join(cb.dir, "sipp-messages.log")
 	_ = os.Remove(trace)
 	cmd := exec.Command(cb.sipp, cb.k.Addr(), "-sf", cb.scenario, "-s", "101",
@@ -153,15 +165,17 @@ func (cb *cardBench) call(b *testing.B) (match, deals float64) {
 		}
 		if !sawMatch.IsZero() && cb.showing(func(s string) bool { return strings.Contains(s, cardDealPrefix) }) {
 			sawDeals = time.Now()
+			requests = cb.portal.Requests() - before
 		}
 		time.Sleep(time.Millisecond)
 	}
 	err := <-done
+	cb.portal.mark() // the call has ended: its record goes to the portal next
 	require.NoError(b, err, "SIPp's call failed:\n%s", out.String())
 	require.False(b, sawMatch.IsZero(), "the card never showed %q", cardMatch)
 	require.False(b, sawDeals.IsZero(), "the card never showed the open deal %q", cardDealPrefix)
 	sent := firstSent(b, trace)
-	return ms(sawMatch.Sub(sent)), ms(sawDeals.Sub(sent))
+	return ms(sawMatch.Sub(sent)), ms(sawDeals.Sub(sent)), requests
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
