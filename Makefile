@@ -34,8 +34,9 @@ test: ## run every test, with Xvfb, gnome-keyring and the other real peers
 	scripts/test.sh
 
 .PHONY: bench
-bench: ## run the benchmarks and print their figures
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+bench: ## run the benchmarks (with Linphone desktop as the anchor) and print their figures
+	@scripts/deps.sh bench
+	scripts/bench.sh
 
 $(BIN)/golangci-lint:
 	GOBIN=$(BIN) GOFLAGS= $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Usage: scripts/deps.sh run|test
+# Usage: scripts/deps.sh run|test|bench
 # Installs the Debian packages that building (cgo: GL and X11 headers) and
 # running the app, or running every test, need. As root it runs apt-get;
 # otherwise it prints the exact command and fails. Elsewhere than Debian it
@@ -18,11 +18,16 @@ run=("${build[@]}" libgl1-mesa-dri)
 test=("${run[@]}" xvfb xauth x11-utils imagemagick xdotool dbus dbus-bin dbus-daemon
       gnome-keyring libsecret-tools chromium kamailio kamailio-tls-modules baresip-core sip-tester
       postgresql-15 pulseaudio)
+# The benchmarks also measure Linphone desktop, the anchor they are
+# compared with, in the same run (kamcmd, in kamailio, checks registrations;
+# iproute2 brings up loopback in the benchmarks' network namespace).
+bench=("${test[@]}" linphone-desktop iproute2)
 
 case "${1:-}" in
   run) want=("${run[@]}") ;;
   test) want=("${test[@]}") ;;
-  *) echo "usage: $0 run|test" >&2; exit 2 ;;
+  bench) want=("${bench[@]}") ;;
+  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
 
 [ "$(uname -s)" = Linux ] || exit 0

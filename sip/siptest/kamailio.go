@@ -101,6 +101,19 @@ func Ping(addr string) bool {
 	return err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200")
 }
 
+// Unregister removes user's bindings from the location table (a UA
+// killed without unREGISTER leaves one).
+func (k *Kamailio) Unregister(user string) error {
+	k.t.Helper()
+	kamcmd := RequirePeer(k.t, "kamcmd", "kamailio")
+	out, err := exec.Command(kamcmd, "-s", "unix:"+filepath.Join(k.dir, "kamailio_ctl"),
+		"ul.rm", "location", "s:"+user).CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "not found") {
+		return fmt.Errorf("kamcmd ul.rm %s: %w: %s", user, err, out)
+	}
+	return nil
+}
+
 // Registered reports whether user has a binding in Kamailio's location
 // table, asked over its control socket with kamcmd.
 func (k *Kamailio) Registered(user string) bool {
