@@ -93,3 +93,26 @@ func TestBackendString(t *testing.T) {
 	require.Equal(t, "null", BackendNull.String())
 	require.Equal(t, "Backend(9)", Backend(9).String())
 }
+
+// TestSwitcher_OpenOnlyWhileFramesFlow: the null device opens with the
+// first frame and closes once frames stop, so an idle phone holds no stream.
+func TestSwitcher_OpenOnlyWhileFramesFlow(t *testing.T) {
+	s, err := OpenSwitcher(Config{Backend: BackendNull})
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	require.False(t, s.IsOpen(), "idle after start")
+
+	frame := make([]int16, FrameSamples)
+	for i := range frame {
+		frame[i] = 1234
+	}
+	s.ReadFrame(frame)
+	require.Equal(t, make([]int16, FrameSamples), frame, "silence until the card is open")
+	require.Eventually(t, func() bool { s.WriteFrame(frame); return s.IsOpen() }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { s.ReadFrame(frame); return s.Frames() > 0 }, 5*time.Second, 20*time.Millisecond, "the card runs")
+
+	require.Eventually(t, func() bool { return !s.IsOpen() }, 4*idleClose, 50*time.Millisecond, "closed when frames stop")
+
+	require.Error(t, s.Use("no such microphone", ""), "an unknown device is refused")
+	require.Empty(t, s.Current().Input)
+}
