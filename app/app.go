@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/omniphone/omniphone/assets"
+	"github.com/omniphone/omniphone/calllog"
 	"github.com/omniphone/omniphone/settings"
 )
 
@@ -51,6 +52,8 @@ type Options struct {
 	Services
 	// OpenURL opens a page in the browser (default: the Fyne app's).
 	OpenURL func(rawURL string) error
+	// History keeps History's calls across restarts (nil: this run only).
+	History *calllog.History
 	// TrayHost reports whether the desktop shows tray icons, or why not
 	// (nil: it does not). "Start minimised" needs one: without it a
 	// hidden window could not be reached.
@@ -80,6 +83,7 @@ func (a *App) Attach(s Services) {
 	a.opts.Services = s
 	a.attachPhone()
 	a.refresh()
+	a.checkHistory()
 }
 
 // App is the main window and its views.
@@ -139,6 +143,7 @@ func New(fa fyne.App, opts Options) *App {
 	a.win.Resize(fyne.NewSize(420, 640))
 	a.setupTray()
 	a.refresh()
+	a.loadHistory()
 	a.attachPhone()
 	return a
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/omniphone/omniphone/calllog"
 	"github.com/omniphone/omniphone/crm/lookup"
+	crmsync "github.com/omniphone/omniphone/crm/sync"
 	"github.com/omniphone/omniphone/sip"
 )
 
@@ -306,6 +307,7 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 	if a.opts.Sink == nil {
 		entry.Reason = lang.L("no sync engine")
 	}
+	a.keepInHistory(entry)
 	a.do(func() {
 		switch active := a.activeCall(); {
 		case wasActive && next != nil:
@@ -348,26 +350,32 @@ func (a *App) submit(id string, rec any) {
 			a.do(func() { a.history.update(id, "not sent", err.Error(), nil) })
 			return
 		}
-		// The log says what History shows: for support, and for the window test.
-		a.opts.Logger.Info("call sync state", "call", id, "state", st.State, "reason", st.Reason)
-		a.do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
-		for wait := time.Second; st.State == "queued"; wait = min(2*wait, 30*time.Second) {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(wait):
-			}
-			next, err := a.opts.Sink.Status(ctx, id)
-			if err != nil || next == nil {
-				continue
-			}
-			if next.State != st.State {
-				a.opts.Logger.Info("call sync state", "call", id, "state", next.State, "reason", next.Reason)
-			}
-			st = *next
-			a.do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
-		}
+		a.follow(ctx, id, st)
 	})
+}
+
+// follow shows a call's sync state in History and asks again while it is
+// queued, less often as time goes by.
+func (a *App) follow(ctx context.Context, id string, st crmsync.CallStatus) {
+	// The log says what History shows: for support, and for the window test.
+	a.opts.Logger.Info("call sync state", "call", id, "state", st.State, "reason", st.Reason)
+	a.do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
+	for wait := time.Second; st.State == "queued"; wait = min(2*wait, 30*time.Second) {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		next, err := a.opts.Sink.Status(ctx, id)
+		if err != nil || next == nil {
+			continue
+		}
+		if next.State != st.State {
+			a.opts.Logger.Info("call sync state", "call", id, "state", next.State, "reason", next.Reason)
+		}
+		st = *next
+		a.do(func() { a.history.update(id, st.State, st.Reason, st.Trace) })
+	}
 }
 
 func (a *App) activeCall() callHandle {

@@ -146,6 +146,8 @@ func syncWord(e historyEntry) string {
 		return lang.L("CRM: failed") + " — " + e.Reason
 	case "queued":
 		return lang.L("CRM: queued")
+	case stateChecking:
+		return lang.L("CRM: checking…")
 	default:
 		return lang.L("CRM: not sent") + nonEmptyPrefix(" — ", e.Reason)
 	}

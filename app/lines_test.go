@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/omniphone/omniphone/app/apptest"
+	"github.com/omniphone/omniphone/calllog"
 	"github.com/omniphone/omniphone/settings"
 	"github.com/omniphone/omniphone/sip"
 )
@@ -256,4 +257,30 @@ func TestCard_CRMNameFollowsTheCallIntoTheCallViewAndHistory(t *testing.T) {
 	eventually(t, func() bool {
 		return strings.Contains(historyLine(a.history.entries[0]), "Сергей Иванов · +7 999 123-45-67")
 	}, "History names the client")
+}
+
+// TestHistory_CallsAreStillThereAfterARestart: a finished call is written to
+// the profile's history file; the next start lists it, asks the sync
+// engine for its state, and the trace is still one click away.
+func TestHistory_CallsAreStillThereAfterARestart(t *testing.T) {
+	dir := t.TempDir()
+	s := withAccount()
+	first := New(test.NewTempApp(t), Options{Dir: settings.Dir{Path: dir}, Settings: s, History: calllog.OpenHistory(dir, 50),
+		Services: Services{Account: s.SIP.Accounts[0], Sink: &memSink{}}})
+	c := answeredCall(first, "1", "+79991234567")
+	c.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, time.Now() })
+	first.onEnded(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseLocalHangup}, c)
+	first.Close()
+
+	again := New(test.NewTempApp(t), Options{Dir: settings.Dir{Path: dir}, Settings: s, History: calllog.OpenHistory(dir, 50)})
+	t.Cleanup(again.Close)
+	require.Len(t, again.history.entries, 1)
+	require.Contains(t, historyLine(again.history.entries[0]), "+7 999 123-45-67 · answered")
+	require.Contains(t, historyLine(again.history.entries[0]), "CRM: checking…")
+	again.Attach(Services{Account: s.SIP.Accounts[0], Sink: &memSink{}})
+	eventually(t, func() bool {
+		again.history.mu.Lock()
+		defer again.history.mu.Unlock()
+		return again.history.entries[0].State == "done" && len(again.history.entries[0].Trace) == 1
+	}, "the state and trace come from the sync engine")
 }

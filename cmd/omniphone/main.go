@@ -20,6 +20,7 @@ import (
 
 	"github.com/omniphone/omniphone/app"
 	"github.com/omniphone/omniphone/assets"
+	"github.com/omniphone/omniphone/calllog"
 	"github.com/omniphone/omniphone/crm/b24"
 	"github.com/omniphone/omniphone/settings"
 )
@@ -135,6 +136,7 @@ func runWindow(dir string, stderr io.Writer) int {
 			return app.NewBitrixDirectory(c), nil
 		},
 		TrayHost: trayHost,
+		History:  calllog.OpenHistory(dir, 500),
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
