@@ -89,3 +89,12 @@ func TestStartMinimised_OnlyWhereATrayIconIsSeen(t *testing.T) {
 		})
 	}
 }
+
+func BenchmarkDimIcon(b *testing.B) {
+	icon := fyne.NewStaticResource("icon.png", assets.Icon)
+	for b.Loop() {
+		if dimIcon(icon) == icon {
+			b.Fatal("not dimmed")
+		}
+	}
+}
