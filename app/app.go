@@ -81,6 +81,10 @@ type Services struct {
 // event is missed.
 func (a *App) Attach(s Services) {
 	a.opts.Services = s
+	a.history.retry = nil
+	if _, ok := s.Sink.(retrier); ok {
+		a.history.retry = a.retryCall
+	}
 	a.attachPhone()
 	a.refresh()
 	a.checkHistory()
@@ -130,6 +134,9 @@ func New(fa fyne.App, opts Options) *App {
 	a.card.relayout = a.phone.root.Refresh
 	a.call.relayout = a.phone.root.Refresh
 	a.history = newHistoryView(a.Window)
+	if _, ok := opts.Sink.(retrier); ok {
+		a.history.retry = a.retryCall
+	}
 	a.settings = newSettingsView(a)
 	a.status = widget.NewLabel("")
 	a.status.Wrapping = fyne.TextWrapWord

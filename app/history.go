@@ -38,6 +38,10 @@ type historyView struct {
 	empty   *widget.Label
 	win     func() fyne.Window
 	root    fyne.CanvasObject
+	// retry re-queues a failed call (nil: the sync engine cannot).
+	retry func(id string)
+	// traceDialog is the open trace, if any (tests press its buttons).
+	traceDialog dialog.Dialog
 }
 
 func newHistoryView(win func() fyne.Window) *historyView {
@@ -173,7 +177,21 @@ func (v *historyView) showTrace(id int) {
 	}
 	text := widget.NewLabel(b.String())
 	text.Wrapping = fyne.TextWrapWord
-	d := dialog.NewCustom(lang.L("Why the CRM got what it got"), lang.L("Close"), container.NewVScroll(text), v.win())
+	title, body := lang.L("Why the CRM got what it got"), container.NewVScroll(text)
+	var d dialog.Dialog
+	if e.State == "failed" && v.retry != nil {
+		// Retry once the cause is fixed (e.g. the portal reconnected); the
+		// sync engine keeps its exactly-once guarantees (crm/sync Retry).
+		id := e.Record.ID
+		d = dialog.NewCustomConfirm(title, lang.L("Retry"), lang.L("Close"), body, func(ok bool) {
+			if ok {
+				v.retry(id)
+			}
+		}, v.win())
+	} else {
+		d = dialog.NewCustom(title, lang.L("Close"), body, v.win())
+	}
 	d.Resize(fyne.NewSize(560, 520))
+	v.traceDialog = d
 	d.Show()
 }

@@ -76,3 +76,29 @@ func (a *App) keepInHistory(e historyEntry) {
 		a.opts.Logger.Error("call not kept in the history file", "call", e.Record.ID, "err", err)
 	}
 }
+
+// retrier is a sync engine that re-queues failed calls (crm/sync's Engine
+// and Client).
+type retrier interface {
+	Retry(ctx context.Context, id string) error
+}
+
+// retryCall re-queues a failed call and follows it again.
+func (a *App) retryCall(id string) {
+	r, ok := a.opts.Sink.(retrier)
+	if !ok {
+		return
+	}
+	a.history.update(id, "queued", "", nil)
+	a.goAsync(func(ctx context.Context) {
+		if err := r.Retry(ctx, id); err != nil {
+			a.do(func() { a.history.update(id, "failed", err.Error(), nil) })
+			return
+		}
+		st, err := a.opts.Sink.Status(ctx, id)
+		if err != nil || st == nil {
+			return
+		}
+		a.follow(ctx, id, *st)
+	})
+}

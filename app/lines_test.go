@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"sync"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/omniphone/omniphone/app/apptest"
 	"github.com/omniphone/omniphone/calllog"
+	crmsync "github.com/omniphone/omniphone/crm/sync"
 	"github.com/omniphone/omniphone/settings"
 	"github.com/omniphone/omniphone/sip"
 )
@@ -283,4 +286,55 @@ func TestHistory_CallsAreStillThereAfterARestart(t *testing.T) {
 		defer again.history.mu.Unlock()
 		return again.history.entries[0].State == "done" && len(again.history.entries[0].Trace) == 1
 	}, "the state and trace come from the sync engine")
+}
+
+// retrySink fails every call until it is retried.
+type retrySink struct {
+	memSink
+	mu      sync.Mutex
+	retried []string
+}
+
+func (r *retrySink) Submit(ctx context.Context, data []byte) (crmsync.CallStatus, bool, error) {
+	st, created, err := r.memSink.Submit(ctx, data)
+	st.State, st.Reason = "failed", "the portal refused the token: reconnect it in Settings"
+	return st, created, err
+}
+
+func (r *retrySink) Status(_ context.Context, id string) (*crmsync.CallStatus, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !slices.Contains(r.retried, id) {
+		return &crmsync.CallStatus{ID: id, State: "failed", Reason: "the portal refused the token: reconnect it in Settings"}, nil
+	}
+	return &crmsync.CallStatus{ID: id, State: "done"}, nil
+}
+
+func (r *retrySink) Retry(_ context.Context, id string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.retried = append(r.retried, id)
+	return nil
+}
+
+func TestHistory_RetryAFailedCall(t *testing.T) {
+	sink := &retrySink{}
+	a := callApp(t, nil, sink)
+	c := answeredCall(a, "1", "+79991234567")
+	c.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, time.Now() })
+	a.onEnded(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseLocalHangup}, c)
+	eventually(t, func() bool {
+		return strings.Contains(historyLine(a.history.entries[0]), "CRM: failed — the portal refused the token")
+	}, "History says why")
+
+	a.history.showTrace(0)
+	confirm, ok := a.history.traceDialog.(*dialog.ConfirmDialog)
+	require.True(t, ok, "a failed call's trace offers Retry")
+	confirm.Confirm()
+	eventually(t, func() bool { return strings.HasSuffix(historyLine(a.history.entries[0]), "CRM: synced") }, "retried and synced")
+	require.Len(t, sink.retried, 1)
+
+	a.history.showTrace(0)
+	_, ok = a.history.traceDialog.(*dialog.ConfirmDialog)
+	require.False(t, ok, "a synced call has nothing to retry")
 }
