@@ -128,7 +128,11 @@
 //
 // Handler serves POST /api/v1/calls (bearer token; 202; 400 naming the
 // field), GET /api/v1/calls/{id} (queued, done or failed with reason,
-// retries, plan, trace, result, follow-up steps), GET /api/v1/calls?since=,
+// retries, manual retries, plan, trace, result, follow-up steps),
+// POST /api/v1/calls/{id}/retry (Engine.Retry, Client.Retry: a failed call
+// is queued again; 409 when it is not failed, 404 when unknown; a call
+// whose plan was stored goes back to "sending", so the plan is reused and
+// Bitrix24 checked before anything is created), GET /api/v1/calls?since=,
 // GET /api/v1/route?number= (CP2; 404 when off or unknown), GET /healthz and
 // GET /metrics (Prometheus: jobs and calls by state, Bitrix24 requests by
 // method and outcome, call end → CRM latency, requests per call).

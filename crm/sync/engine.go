@@ -161,20 +161,23 @@ type CallStatus struct {
 	// State is queued, done or failed.
 	State string `json:"state"`
 	// Phase is the ledger state (queued, sending, done, failed).
-	Phase      string            `json:"phase"`
-	Reason     string            `json:"reason,omitempty"`
-	Retries    int               `json:"retries"`
-	ReceivedAt time.Time         `json:"received_at"`
-	DoneAt     *time.Time        `json:"done_at,omitempty"`
-	Journal    string            `json:"journal,omitempty"`
-	Steps      map[string]string `json:"steps,omitempty"`
-	Result     *Result           `json:"result,omitempty"`
-	Plan       *rules.Plan       `json:"plan,omitempty"`
-	Trace      rules.Trace       `json:"trace,omitempty"`
+	Phase   string `json:"phase"`
+	Reason  string `json:"reason,omitempty"`
+	Retries int    `json:"retries"`
+	// ManualRetries counts the times a person re-queued the failed call
+	// (Retry, POST /api/v1/calls/{id}/retry).
+	ManualRetries int               `json:"manual_retries"`
+	ReceivedAt    time.Time         `json:"received_at"`
+	DoneAt        *time.Time        `json:"done_at,omitempty"`
+	Journal       string            `json:"journal,omitempty"`
+	Steps         map[string]string `json:"steps,omitempty"`
+	Result        *Result           `json:"result,omitempty"`
+	Plan          *rules.Plan       `json:"plan,omitempty"`
+	Trace         rules.Trace       `json:"trace,omitempty"`
 }
 
 func statusOf(r *callRow) CallStatus {
-	s := CallStatus{ID: r.CallID, Phase: r.State, Reason: r.Reason, Retries: max(r.Attempts-1, 0),
+	s := CallStatus{ID: r.CallID, Phase: r.State, Reason: r.Reason, Retries: max(r.Attempts-1, 0), ManualRetries: r.Requeued,
 		ReceivedAt: r.ReceivedAt, Journal: r.Journal, Result: r.Result, Plan: r.Plan, Trace: r.Trace}
 	switch r.State {
 	case StateDone, StateFailed:

@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // commitFunc ends a job's work: write (the ledger's record of what was
@@ -31,7 +33,10 @@ type commitFunc func(ctx context.Context, write func(q querier) error, follow []
 // PostgreSQL) from the rest of the engine.
 type queue interface {
 	db() querier
-	// submit writes the ledger row and inserts the job in one transaction.
+	// submit runs write and, when it reports a change, inserts the job in
+	// the same transaction. A unique job of the same args that is over
+	// (completed, kept a day) is made available again; one still running
+	// is errJobBusy and nothing is written.
 	submit(ctx context.Context, write func(q querier) (bool, error), args river.JobArgs) (bool, error)
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
@@ -72,11 +77,25 @@ func (r *riverQueue[TDriver, TTx]) submit(ctx context.Context, write func(q quer
 		if inserted, err = write(q); err != nil || !inserted {
 			return err
 		}
-		_, err = r.client.InsertTx(ctx, tx, args, nil)
-		return err
+		res, err := r.client.InsertTx(ctx, tx, args, nil)
+		if err != nil || !res.UniqueSkippedAsDuplicate {
+			return err
+		}
+		switch res.Job.State {
+		case rivertype.JobStateRunning:
+			return errJobBusy
+		case rivertype.JobStateCompleted:
+			_, err = r.client.JobRetryTx(ctx, tx, res.Job.ID)
+			return err
+		}
+		return nil // waiting to run already
 	})
 	return inserted, err
 }
+
+// errJobBusy: the call's previous job is still running (it has marked the
+// call failed and River has not yet recorded its end).
+var errJobBusy = errors.New("the call's last attempt is still finishing")
 
 func (r *riverQueue[TDriver, TTx]) start(ctx context.Context) error { return r.client.Start(ctx) }
 func (r *riverQueue[TDriver, TTx]) stop(ctx context.Context) error  { return r.client.Stop(ctx) }
@@ -221,6 +240,15 @@ func migrateDB[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], q q
 	for _, s := range schema {
 		if _, err := q.exec(ctx, s); err != nil {
 			return fmt.Errorf("migrate ledger: %w", err)
+		}
+	}
+	for _, c := range addedColumns {
+		// A probe rather than ADD COLUMN IF NOT EXISTS, which SQLite lacks.
+		if _, err := q.exec(ctx, `SELECT `+c.column+` FROM `+c.table+` WHERE 1 = 0`); err == nil {
+			continue
+		}
+		if _, err := q.exec(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def); err != nil {
+			return fmt.Errorf("migrate ledger: add %s.%s: %w", c.table, c.column, err)
 		}
 	}
 	return nil
