@@ -29,7 +29,11 @@
 // On SQLite the engine's connection keeps its compiled statements
 // (sqlitestmt.go): modernc.org/sqlite compiles every query afresh, which
 // was a third of an embedded node's CPU. On PostgreSQL the pool has
-// 2×Workers+8 connections unless the URL sets pool_max_conns.
+// 2×Workers+8 connections unless the URL sets pool_max_conns. Ledger
+// writes (a POST's row with its job, "sending", "done" with the follow-up
+// jobs) are group-committed (group.go): one writer runs the writes waiting
+// at that moment in one transaction with one InsertManyTx of their jobs,
+// and each caller returns once its write has committed.
 //
 // # Requests
 //

@@ -10,6 +10,8 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/omniphone/omniphone/crm"
 	"github.com/omniphone/omniphone/crm/b24"
 	"github.com/omniphone/omniphone/crm/rules"
@@ -210,9 +212,14 @@ func (e *Engine) Submit(ctx context.Context, record []byte) (CallStatus, bool, e
 		return CallStatus{}, false, fmt.Errorf("encode call: %w", err)
 	}
 	now := e.now()
-	inserted, err := e.q.submit(ctx, func(q querier) (bool, error) {
-		return insertCall(ctx, q, portal.ID, call, canon, now)
-	}, ProcessCallArgs{CallID: call.ID})
+	var inserted bool
+	err = e.q.group(ctx, func(ctx context.Context, q querier) ([]river.InsertManyParams, error) {
+		var err error
+		if inserted, err = insertCall(ctx, q, portal.ID, call, canon, now); err != nil || !inserted {
+			return nil, err
+		}
+		return []river.InsertManyParams{{Args: ProcessCallArgs{CallID: call.ID}}}, nil
+	})
 	if err != nil {
 		return CallStatus{}, false, fmt.Errorf("sync: queue call %s: %w", call.ID, err)
 	}

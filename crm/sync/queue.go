@@ -38,6 +38,9 @@ type queue interface {
 	// (completed, kept a day) is made available again; one still running
 	// is errJobBusy and nothing is written.
 	submit(ctx context.Context, write func(q querier) (bool, error), args river.JobArgs) (bool, error)
+	// group runs write in a transaction shared with other writes (see
+	// group.go) and inserts the jobs it returns.
+	group(ctx context.Context, write groupWrite) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	close()
@@ -51,6 +54,12 @@ type riverQueue[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	rollback func(ctx context.Context, tx TTx)
 	txq      func(tx TTx) querier
 	closeDB  func()
+
+	// The group-commit writer (group.go): writes is unbuffered, so a write
+	// is either taken by the writer, which answers it, or not sent.
+	writes     chan *groupReq
+	closed     chan struct{}
+	writerDone chan struct{}
 }
 
 func (r *riverQueue[TDriver, TTx]) db() querier { return r.pool }
@@ -99,25 +108,27 @@ var errJobBusy = errors.New("the call's last attempt is still finishing")
 
 func (r *riverQueue[TDriver, TTx]) start(ctx context.Context) error { return r.client.Start(ctx) }
 func (r *riverQueue[TDriver, TTx]) stop(ctx context.Context) error  { return r.client.Stop(ctx) }
-func (r *riverQueue[TDriver, TTx]) close()                          { r.closeDB() }
 
-// finish is the queue's commitFunc.
+// close stops the writer and closes the database.
+func (r *riverQueue[TDriver, TTx]) close() {
+	close(r.closed)
+	<-r.writerDone
+	r.closeDB()
+}
+
+// finish is the queue's commitFunc: the job's last write joins the group
+// commit with its follow-up jobs.
 func (r *riverQueue[TDriver, TTx]) finish(ctx context.Context, write func(q querier) error, follow []river.InsertManyParams) error {
 	if write == nil && len(follow) == 0 {
 		return nil
 	}
-	return r.inTx(ctx, func(tx TTx, q querier) error {
+	return r.group(ctx, func(_ context.Context, q querier) ([]river.InsertManyParams, error) {
 		if write != nil {
 			if err := write(q); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		if len(follow) > 0 {
-			if _, err := r.client.InsertManyTx(ctx, tx, follow); err != nil {
-				return fmt.Errorf("insert follow-up jobs: %w", err)
-			}
-		}
-		return nil
+		return follow, nil
 	})
 }
 
@@ -225,6 +236,8 @@ func buildClient[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, 
 		return fmt.Errorf("river: %w", err)
 	}
 	r.client = client
+	r.writes, r.closed, r.writerDone = make(chan *groupReq), make(chan struct{}), make(chan struct{})
+	go r.writer()
 	return nil
 }
 

@@ -55,7 +55,10 @@ func (e *Engine) workProcess(ctx context.Context, job *river.Job[ProcessCallArgs
 	} else if pd := pc.cached(e.now(), 24*time.Hour); pd != nil {
 		users = pd.Users
 	}
-	if err := markSending(ctx, e.q.db(), id, *plan, trace); err != nil {
+	err = e.q.group(ctx, func(ctx context.Context, q querier) ([]river.InsertManyParams, error) {
+		return nil, markSending(ctx, q, id, *plan, trace)
+	})
+	if err != nil {
 		return err
 	}
 	r, err := e.carryOut(ctx, pc, call, plan.Ops, users, uncertain)
