@@ -2,7 +2,6 @@ package sync_test
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	gosync "sync"
 	"sync/atomic"
@@ -16,6 +15,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/stretchr/testify/require"
+
+	crmsync "github.com/omniphone/omniphone/crm/sync"
 )
 
 // The floor benchmarks run River as the throughput benchmarks configure it
@@ -99,13 +100,11 @@ func runFloor[TTx any](b *testing.B, driver riverdriver.Driver[TTx], dbCPU func(
 	b.ReportMetric(float64(n)/(nodeCPU+dbUsed).Seconds(), "node-jobs/cpu-s")
 }
 
-// BenchmarkRiverFloorSQLite: River alone on SQLite (riversqlite, the
-// engine's DSN recipe, one connection).
+// BenchmarkRiverFloorSQLite: River alone on SQLite (riversqlite on the
+// engine's connection: one, WAL, the statement cache).
 func BenchmarkRiverFloorSQLite(b *testing.B) {
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "floor.db")+
-		"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate")
+	db, err := crmsync.OpenSQLite(filepath.Join(b.TempDir(), "floor.db"))
 	require.NoError(b, err)
-	db.SetMaxOpenConns(1)
 	b.Cleanup(func() { _ = db.Close() })
 	runFloor(b, riversqlite.New(db), func() time.Duration { return 0 })
 }
