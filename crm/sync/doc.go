@@ -61,8 +61,8 @@
 //
 //   - The call id is the ledger's primary key and the job's unique key;
 //     POST writes the ledger row and inserts the job in one transaction
-//     (InsertTx), so a repeated POST changes nothing and nothing is
-//     half-written.
+//     (InsertManyTx, group.go), so a repeated POST changes nothing and
+//     nothing is half-written.
 //   - Before the write leaves, the ledger row goes to "sending" with the
 //     plan and trace. The result (created IDs, the telephony CALL_ID) is
 //     recorded in one transaction that also inserts the follow-up jobs;
