@@ -18,11 +18,13 @@ import (
 // of its own was most of the database's work: a commit each (on SQLite one
 // connection and a WAL commit; on PostgreSQL three round trips), and River
 // inserting jobs one statement per call — its JobInsertFastMany was the
-// dearest statement in pg_stat_statements. So ledger writes queue for one
+// dearest statement in pg_stat_statements. So ledger writes queue for a
 // writer goroutine, which runs whatever has gathered in one transaction
 // and inserts all their jobs with one InsertManyTx. Under light load a
-// write finds the writer idle and commits alone, as before; the batch
-// grows with the load. A write that fails fails its batch, which is then
+// write finds a writer idle and commits alone, as before; the batch grows
+// with the load. SQLite has one writer (it has one connection);
+// PostgreSQL has pgWriters, so that a batch waiting on the server's round
+// trips does not hold up every other write. A write that fails fails its batch, which is then
 // run again one write per transaction, so one bad write costs only itself.
 
 // groupWrite is one caller's write: it runs in the batch's transaction and
@@ -41,6 +43,7 @@ type groupReq struct {
 const (
 	maxGroup     = 128
 	batchTimeout = 30 * time.Second
+	pgWriters    = 4
 )
 
 // errClosed: the engine was closed.
@@ -63,9 +66,9 @@ func (r *riverQueue[TDriver, TTx]) group(ctx context.Context, write groupWrite) 
 	return <-req.done
 }
 
-// writer is the goroutine that commits the queued writes until close.
+// writer is a goroutine that commits the queued writes until close.
 func (r *riverQueue[TDriver, TTx]) writer() {
-	defer close(r.writerDone)
+	defer r.writersDone.Done()
 	for {
 		var first *groupReq
 		select {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -55,11 +56,12 @@ type riverQueue[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	txq      func(tx TTx) querier
 	closeDB  func()
 
-	// The group-commit writer (group.go): writes is unbuffered, so a write
-	// is either taken by the writer, which answers it, or not sent.
-	writes     chan *groupReq
-	closed     chan struct{}
-	writerDone chan struct{}
+	// The group-commit writers (group.go): writes is unbuffered, so a
+	// write is either taken by a writer, which answers it, or not sent.
+	writers     int
+	writes      chan *groupReq
+	closed      chan struct{}
+	writersDone gosync.WaitGroup
 }
 
 func (r *riverQueue[TDriver, TTx]) db() querier { return r.pool }
@@ -112,7 +114,7 @@ func (r *riverQueue[TDriver, TTx]) stop(ctx context.Context) error  { return r.c
 // close stops the writer and closes the database.
 func (r *riverQueue[TDriver, TTx]) close() {
 	close(r.closed)
-	<-r.writerDone
+	r.writersDone.Wait()
 	r.closeDB()
 }
 
@@ -193,6 +195,7 @@ func openQueue(ctx context.Context, e *Engine, migrate bool) (queue, error) {
 			return nil, err
 		}
 		r := &riverQueue[*riverpgxv5.Driver, pgx.Tx]{
+			writers:  pgWriters,
 			pool:     poolQ(pool),
 			begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 			commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
@@ -236,8 +239,11 @@ func buildClient[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, 
 		return fmt.Errorf("river: %w", err)
 	}
 	r.client = client
-	r.writes, r.closed, r.writerDone = make(chan *groupReq), make(chan struct{}), make(chan struct{})
-	go r.writer()
+	r.writes, r.closed = make(chan *groupReq), make(chan struct{})
+	for range max(r.writers, 1) {
+		r.writersDone.Add(1)
+		go r.writer()
+	}
 	return nil
 }
 
