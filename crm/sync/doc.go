@@ -31,9 +31,10 @@
 // was a third of an embedded node's CPU. On PostgreSQL the pool has
 // 2×Workers+8 connections unless the URL sets pool_max_conns. Ledger
 // writes (a POST's row with its job, "sending", "done" with the follow-up
-// jobs) are group-committed (group.go): one writer runs the writes waiting
-// at that moment in one transaction with one InsertManyTx of their jobs,
-// and each caller returns once its write has committed.
+// jobs) are group-committed (group.go): a writer (one on SQLite, four on
+// PostgreSQL) runs the writes waiting at that moment in one transaction
+// with one InsertManyTx of their jobs, and each caller returns once its
+// write has committed.
 //
 // # Requests
 //
