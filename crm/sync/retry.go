@@ -30,9 +30,12 @@ func (e *Engine) Retry(ctx context.Context, id string) error {
 	if row == nil {
 		return fmt.Errorf("call %q: %w", id, ErrUnknownCall)
 	}
-	// The portal's credentials are read again from the secret store: a
-	// person may have reconnected it since the call failed.
-	e.forget(row.Portal)
+	if row.State == StateFailed {
+		// The portal's credentials are read again from the secret store
+		// (a person may have reconnected it since the call failed) — before
+		// the job is queued, so it cannot start on the old client.
+		e.forget(row.Portal)
+	}
 	// giveUp marks the call failed before River records its job's end; a
 	// retry in that window waits for it (tens of milliseconds).
 	for wait := 10 * time.Millisecond; ; wait *= 2 {
