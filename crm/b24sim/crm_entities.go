@@ -153,6 +153,7 @@ func (s *Server) writeFields(st *State, e *Entity, fields *Arr, update, imp bool
 		v, _ := fields.Get(k)
 		if isMultiType(k) && entityHasMulti(e.Type) {
 			st.applyMulti(e, k, v)
+			st.indexComms(e)
 			continue
 		}
 		if strings.HasPrefix(k, "UF_") {
@@ -591,6 +592,7 @@ func (s *Server) convertLead(st *State, lead *Entity, actor int) []Ref {
 				m.ID = st.nextID("multi")
 				c.Multi = append(c.Multi, m)
 			}
+			st.indexComms(c)
 			c.Fields["LEAD_ID"] = strconv.Itoa(lead.ID)
 			s.derive(st, c)
 			contactID = c.ID

@@ -3,6 +3,7 @@ package b24sim
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -144,10 +145,7 @@ func (c *call) findByComm() (reply, error) {
 			break
 		}
 		var ids []int
-		for _, e := range c.st.Entities {
-			if e.Type != et || !c.st.entityMatches(e, typ, keys) {
-				continue
-			}
+		for _, e := range c.st.commMatches(et, typ, keys) {
 			ids = append(ids, e.ID)
 		}
 		sort.Ints(ids)
@@ -188,11 +186,61 @@ func (st *State) findByPhone(typ, phone string) []*Entity {
 	if k == "" {
 		return nil
 	}
+	return st.commMatches(typ, "PHONE", []string{k})
+}
+
+// The duplicate index.
+//
+// Bitrix24 finds duplicates through an index of normalized phones and
+// e-mails (b_crm_dp_comm_mcd); a scan of every entity made the simulator's
+// cost grow with the portal, and a benchmark of a few thousand calls
+// measured the scan rather than its client. commIndex maps a
+// communication's duplicate key to the entities that have or had it:
+// indexComms adds an entity's current values whenever they change (adding
+// an entity, writing its multifields, converting a lead) and reindex
+// rebuilds it. It is a superset — values removed since and entities
+// deleted since are checked on lookup — so answers are those of a scan.
+
+func commKey(typ, key string) string { return typ + "|" + key }
+
+// indexComms adds e's current phones and e-mails to the index.
+func (st *State) indexComms(e *Entity) {
+	if st.commIndex == nil {
+		return // built with the entity index, on first use
+	}
+	for _, m := range e.Multi {
+		var k string
+		switch m.TypeID {
+		case "PHONE":
+			k = st.phoneKey(m.Value)
+		case "EMAIL":
+			k = emailKey(m.Value)
+		default:
+			continue
+		}
+		if k != "" {
+			st.commIndex[commKey(m.TypeID, k)] = append(st.commIndex[commKey(m.TypeID, k)], e)
+		}
+	}
+}
+
+// commMatches returns the entities of type et with a typ (PHONE or EMAIL)
+// value whose duplicate key is one of keys, in the order of st.Entities.
+func (st *State) commMatches(et, typ string, keys []string) []*Entity {
+	if st.index == nil {
+		st.reindex()
+	}
+	seen := map[*Entity]bool{}
 	var out []*Entity
-	for _, e := range st.Entities {
-		if e.Type == typ && st.entityMatches(e, "PHONE", []string{k}) {
+	for _, k := range keys {
+		for _, e := range st.commIndex[commKey(typ, k)] {
+			if seen[e] || e.Type != et || st.index[entityKey(e.Type, e.ID)] != e || !st.entityMatches(e, typ, keys) {
+				continue
+			}
+			seen[e] = true
 			out = append(out, e)
 		}
 	}
+	slices.SortFunc(out, func(a, b *Entity) int { return a.seq - b.seq })
 	return out
 }

@@ -2,6 +2,7 @@ package b24sim
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -68,4 +69,45 @@ func TestRef_Duplicate_FindByComm(t *testing.T) {
 	r = b.hook("crm.duplicate.findbycomm", map[string]any{"type": "PHONE", "values": []string{"89005550000"}})
 	require.Len(t, r.obj()["LEAD"], 20)
 	require.NotContains(t, r.obj(), "CONTACT", "with 20 hits in one type the others are not returned")
+}
+
+// TestDuplicateIndex_FollowsChanges: the duplicate search answers from an
+// index; a phone changed or removed, an entity deleted, a lead converted
+// (simple mode: its phone moves to the new contact) and a restart from a
+// saved state all answer as a scan of the entities would.
+func TestDuplicateIndex_FollowsChanges(t *testing.T) {
+	b := setup(t, withEmpty, func(o *Options) { o.Mode = ModeSimple })
+	find := func(number string) map[string]any {
+		t.Helper()
+		return b.hook("crm.duplicate.findbycomm", map[string]any{"type": "PHONE", "values": []string{number}}).obj()
+	}
+	requireOK(t, b.hook("crm.company.add", map[string]any{"fields": map[string]any{"TITLE": "c", "PHONE": phoneList("+79990000001")}}))
+	require.Equal(t, map[string]any{"COMPANY": []any{float64(1)}}, find("89990000001"))
+	st, err := b.sim.Snapshot()
+	require.NoError(t, err)
+	phoneID := st.Entities[0].Multi[0].ID
+
+	requireOK(t, b.hook("crm.company.update", map[string]any{"id": 1, "fields": map[string]any{"PHONE": []any{map[string]any{"ID": phoneID, "VALUE": "+79990000002"}}}}))
+	require.Empty(t, find("+79990000001"), "the old number is gone")
+	require.Equal(t, map[string]any{"COMPANY": []any{float64(1)}}, find("+79990000002"))
+	requireOK(t, b.hook("crm.company.update", map[string]any{"id": 1, "fields": map[string]any{"PHONE": []any{map[string]any{"ID": phoneID, "DELETE": "Y"}}}}))
+	require.Empty(t, find("+79990000002"), "the number was deleted")
+
+	requireOK(t, b.hook("crm.company.add", map[string]any{"fields": map[string]any{"TITLE": "d", "PHONE": phoneList("+79990000003")}}))
+	requireOK(t, b.hook("crm.company.delete", map[string]any{"id": 2}))
+	require.Empty(t, find("+79990000003"), "the company was deleted")
+
+	requireOK(t, b.hook("crm.lead.add", map[string]any{"fields": map[string]any{"TITLE": "l", "NAME": "n", "PHONE": phoneList("+79990000004")}}))
+	got := find("+79990000004")
+	require.Contains(t, got, "CONTACT", "the converted lead's contact has the phone: %v", got)
+
+	saved := filepath.Join(t.TempDir(), "state.json")
+	require.NoError(t, b.sim.Save(saved))
+	again, err := New(Options{WebhookUserID: 1, WebhookCode: testCode, StateFile: saved, Mode: ModeSimple})
+	require.NoError(t, err)
+	defer func() { _ = again.Close() }()
+	st2, err := again.Snapshot()
+	require.NoError(t, err)
+	require.Equal(t, st.Entities[0].ID, st2.Entities[0].ID)
+	require.Len(t, st2.commMatches("CONTACT", "PHONE", []string{DuplicatePhoneKey("+79990000004")}), 1, "the index is rebuilt from a loaded state")
 }

@@ -48,6 +48,9 @@ type Entity struct {
 	Fields   map[string]any `json:"fields"`
 	Multi    []MultiField   `json:"multi,omitempty"`
 	Contacts []DealContact  `json:"contacts,omitempty"`
+	// seq is the entity's place in State.Entities (insertion order), for
+	// lookups through commIndex to answer in the order a scan would.
+	seq int
 }
 
 // Activity is a CRM activity (call record).
@@ -263,6 +266,8 @@ type State struct {
 	Extra            map[string]any  `json:"extra,omitempty"`
 	index            map[string]*Entity
 	phoneKeys        map[string]string // memo of DuplicatePhoneKey
+	commIndex        map[string][]*Entity
+	nextSeq          int
 }
 
 func (st *State) nextID(kind string) int {
@@ -277,9 +282,13 @@ func entityKey(typ string, id int) string { return fmt.Sprintf("%s:%d", typ, id)
 
 func (st *State) reindex() {
 	st.index = make(map[string]*Entity, len(st.Entities))
-	for _, e := range st.Entities {
+	st.commIndex = map[string][]*Entity{}
+	for i, e := range st.Entities {
 		st.index[entityKey(e.Type, e.ID)] = e
+		e.seq = i
+		st.indexComms(e)
 	}
+	st.nextSeq = len(st.Entities)
 }
 
 func (st *State) entity(typ string, id int) *Entity {
@@ -290,11 +299,14 @@ func (st *State) entity(typ string, id int) *Entity {
 }
 
 func (st *State) addEntity(e *Entity) {
-	st.Entities = append(st.Entities, e)
 	if st.index == nil {
 		st.reindex()
 	}
+	st.Entities = append(st.Entities, e)
+	e.seq = st.nextSeq
+	st.nextSeq++
 	st.index[entityKey(e.Type, e.ID)] = e
+	st.indexComms(e)
 }
 
 func (st *State) removeEntity(typ string, id int) bool {

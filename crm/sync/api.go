@@ -17,13 +17,15 @@ import (
 const maxRecord = 1 << 20
 
 // Handler serves the HTTP API (SPEC §11): POST /api/v1/calls,
-// GET /api/v1/calls/{id}, GET /api/v1/calls?since=, GET /api/v1/route,
+// GET /api/v1/calls/{id}, POST /api/v1/calls/{id}/retry,
+// GET /api/v1/calls?since=, GET /api/v1/route,
 // GET /healthz and GET /metrics. Every /api/ request needs one of tokens
 // as its bearer token.
 func (e *Engine) Handler(tokens []string) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /api/v1/calls", e.bearer(tokens, e.postCall))
 	mux.Handle("GET /api/v1/calls/{id}", e.bearer(tokens, e.getCall))
+	mux.Handle("POST /api/v1/calls/{id}/retry", e.bearer(tokens, e.retryCall))
 	mux.Handle("GET /api/v1/calls", e.bearer(tokens, e.listCalls))
 	mux.Handle("GET /api/v1/route", e.bearer(tokens, e.route))
 	mux.HandleFunc("GET /healthz", e.healthz)
@@ -92,6 +94,31 @@ func (e *Engine) getCall(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, st)
 	}
+}
+
+// retryCall re-queues a failed call: 202 with its status, 404 for an
+// unknown call, 409 with the reason when it is not failed.
+func (e *Engine) retryCall(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	err := e.Retry(r.Context(), id)
+	switch {
+	case errors.Is(err, ErrUnknownCall):
+		writeJSON(w, http.StatusNotFound, apiError{Error: err.Error()})
+		return
+	case errors.Is(err, ErrNotFailed):
+		writeJSON(w, http.StatusConflict, apiError{Error: err.Error()})
+		return
+	case err != nil:
+		e.log.Error("retry call", "call", id, "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: err.Error()})
+		return
+	}
+	st, err := e.Status(r.Context(), id)
+	if err != nil || st == nil {
+		writeJSON(w, http.StatusAccepted, map[string]string{"id": id, "state": StateQueued})
+		return
+	}
+	writeJSON(w, http.StatusAccepted, st)
 }
 
 func (e *Engine) listCalls(w http.ResponseWriter, r *http.Request) {

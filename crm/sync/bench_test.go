@@ -54,40 +54,78 @@ func waitAll(b *testing.B, eng *crmsync.Engine, ids []string, ended map[string]t
 }
 
 // waitCounts waits until n calls are out of the queue, polling the
-// ledger's counts every 25 ms (one query, not one per call: on SQLite every
+// ledger's counts every 100 ms (one query, not one per call: on SQLite every
 // read takes the connection the workers need, and the count scans the
-// ledger).
+// ledger — polled every 25 ms it was a tenth of PostgreSQL's work).
 func waitCounts(b *testing.B, eng *crmsync.Engine, n int) {
 	b.Helper()
+	ctx := context.Background()
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
-		c, err := eng.Counts(context.Background())
+		c, err := eng.Counts(ctx)
 		require.NoError(b, err)
 		require.Zero(b, c["failed"], "failed calls")
 		if c["done"] >= n {
-			return
+			break
 		}
 		if time.Now().After(deadline) {
 			b.Fatalf("only %d of %d calls done: %v", c["done"], n, c)
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
+// lastDone returns when the last of the n calls received since was done,
+// from the ledger, so waitCounts' period does not count.
+func lastDone(b *testing.B, eng *crmsync.Engine, since time.Time, n int) time.Time {
+	b.Helper()
+	calls, err := eng.History(context.Background(), since.Add(-time.Second), n+1)
+	require.NoError(b, err)
+	require.Len(b, calls, n)
+	var last time.Time
+	for _, c := range calls {
+		require.Equal(b, "done", c.State)
+		if c.DoneAt.After(last) {
+			last = *c.DoneAt
+		}
+	}
+	return last
+}
+
 // runThroughput posts b.N calls to one node (limits off) and waits until
-// every one is in the CRM. Besides calls/s it reports where the time went:
-// sim-busy is the share of the wall time the simulator held its state lock
-// (its serial part: near 1 means the simulator, not the engine, is the
-// bottleneck), sim-us/call that time per call, and submitted/s how fast
-// the node took the calls in (the ledger insert with its job, from
-// benchSubmitters clients at once).
+// every one is in the CRM. The simulator runs in a process of its own.
+// Besides calls/s (wall clock, everything on the machine's shared cores)
+// it reports where the CPU went, per call: node-cpu-us (this process: the
+// engine with its River client and Bitrix24 client, and the submitters),
+// db-cpu-us (the PostgreSQL server), sim-cpu-us (the simulator), and
+// node-calls/cpu-s, the calls one CPU-second of node and database carries
+// — the node's capacity when Bitrix24 is elsewhere, as it is in
+// production. sim-busy is the share of the wall time the simulator held
+// its state lock (its serial part), submitted/s how fast the node took the
+// calls in (the ledger insert with its job, from benchSubmitters clients).
 func runThroughput(b *testing.B, db string) {
-	p := newPortal(b, b24sim.ModeClassic, seedWith(nil)())
+	sim := startSimProcess(b, seedWith(nil)())
+	p := sim.portal
 	n := newNode(b, db, baseSettings(p.srv.URL), func(o *crmsync.Options) {
 		o.Limit = b24.Limit{Rate: -1}
 		o.Workers = benchWorkers
 		o.FetchCooldown = benchCooldown
 	})
+	dbCPU := func() time.Duration { return 0 }
+	if dir, ok := pgDataDirs.Load(db); ok {
+		pid, err := postmasterPID(dir.(string))
+		require.NoError(b, err)
+		dbCPU = func() time.Duration {
+			d, err := procCPU(pid, true)
+			require.NoError(b, err)
+			return d
+		}
+	}
+	simCPU := func() time.Duration {
+		d, err := procCPU(sim.pid, false)
+		require.NoError(b, err)
+		return d
+	}
 	ctx := context.Background()
 	before := readLog(b, p)
 	// Calls arrive from several clients at once (PBXs, operators' apps),
@@ -109,6 +147,7 @@ func runThroughput(b *testing.B, db string) {
 			}
 		})
 	}
+	node0, db0, sim0 := selfCPU(), dbCPU(), simCPU()
 	start := time.Now()
 	i := 0
 	for b.Loop() {
@@ -120,14 +159,19 @@ func runThroughput(b *testing.B, db string) {
 	require.NoError(b, firstErr)
 	submitted := time.Since(start)
 	waitCounts(b, n.eng, i)
-	elapsed := time.Since(start)
+	nodeCPU, dbUsed, simUsed := selfCPU()-node0, dbCPU()-db0, simCPU()-sim0
+	elapsed := lastDone(b, n.eng, start, i).Sub(start)
 	b.StopTimer()
 	log := readLog(b, p)
 	locked := time.Duration(log.LockedUS-before.LockedUS) * time.Microsecond
+	perCall := func(d time.Duration) float64 { return float64(d.Microseconds()) / float64(i) }
 	b.ReportMetric(float64(i)/elapsed.Seconds(), "calls/s")
 	b.ReportMetric(float64(log.crmRequests()-before.crmRequests())/float64(i), "requests/call")
+	b.ReportMetric(perCall(nodeCPU), "node-cpu-us/call")
+	b.ReportMetric(perCall(dbUsed), "db-cpu-us/call")
+	b.ReportMetric(perCall(simUsed), "sim-cpu-us/call")
+	b.ReportMetric(float64(i)/(nodeCPU+dbUsed).Seconds(), "node-calls/cpu-s")
 	b.ReportMetric(locked.Seconds()/elapsed.Seconds(), "sim-busy")
-	b.ReportMetric(float64(locked.Microseconds())/float64(i), "sim-us/call")
 	b.ReportMetric(float64(i)/submitted.Seconds(), "submitted/s")
 }
 

@@ -68,6 +68,21 @@ func (c *Client) Status(ctx context.Context, id string) (*CallStatus, error) {
 	return &st, nil
 }
 
+// Retry re-queues a failed call (POST /api/v1/calls/{id}/retry), like
+// Engine.Retry: an unknown call is ErrUnknownCall, one that is not failed
+// ErrNotFailed, each with the service's reason.
+func (c *Client) Retry(ctx context.Context, id string) error {
+	var st CallStatus
+	code, err := c.do(ctx, http.MethodPost, "/api/v1/calls/"+url.PathEscape(id)+"/retry", []byte{}, &st)
+	switch code {
+	case http.StatusNotFound:
+		return fmt.Errorf("%w: %w", ErrUnknownCall, err)
+	case http.StatusConflict:
+		return fmt.Errorf("%w: %w", ErrNotFailed, err)
+	}
+	return err
+}
+
 // do sends one request and decodes a 2xx answer into out; any other answer
 // becomes an error with the service's message.
 func (c *Client) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {

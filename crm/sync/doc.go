@@ -29,7 +29,12 @@
 // On SQLite the engine's connection keeps its compiled statements
 // (sqlitestmt.go): modernc.org/sqlite compiles every query afresh, which
 // was a third of an embedded node's CPU. On PostgreSQL the pool has
-// 2×Workers+8 connections unless the URL sets pool_max_conns.
+// 2×Workers+8 connections unless the URL sets pool_max_conns. Ledger
+// writes (a POST's row with its job, "sending", "done" with the follow-up
+// jobs) are group-committed (group.go): a writer (one on SQLite, four on
+// PostgreSQL) runs the writes waiting at that moment in one transaction
+// with one InsertManyTx of their jobs, and each caller returns once its
+// write has committed.
 //
 // # Requests
 //
@@ -57,8 +62,8 @@
 //
 //   - The call id is the ledger's primary key and the job's unique key;
 //     POST writes the ledger row and inserts the job in one transaction
-//     (InsertTx), so a repeated POST changes nothing and nothing is
-//     half-written.
+//     (InsertManyTx, group.go), so a repeated POST changes nothing and
+//     nothing is half-written.
 //   - Before the write leaves, the ledger row goes to "sending" with the
 //     plan and trace. The result (created IDs, the telephony CALL_ID) is
 //     recorded in one transaction that also inserts the follow-up jobs;
@@ -128,7 +133,11 @@
 //
 // Handler serves POST /api/v1/calls (bearer token; 202; 400 naming the
 // field), GET /api/v1/calls/{id} (queued, done or failed with reason,
-// retries, plan, trace, result, follow-up steps), GET /api/v1/calls?since=,
+// retries, manual retries, plan, trace, result, follow-up steps),
+// POST /api/v1/calls/{id}/retry (Engine.Retry, Client.Retry: a failed call
+// is queued again; 409 when it is not failed, 404 when unknown; a call
+// whose plan was stored goes back to "sending", so the plan is reused and
+// Bitrix24 checked before anything is created), GET /api/v1/calls?since=,
 // GET /api/v1/route?number= (CP2; 404 when off or unknown), GET /healthz and
 // GET /metrics (Prometheus: jobs and calls by state, Bitrix24 requests by
 // method and outcome, call end → CRM latency, requests per call).

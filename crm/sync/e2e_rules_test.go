@@ -342,11 +342,11 @@ func traceFired(st map[string]any, rule string) bool {
 	return false
 }
 
-// TestE2E_P3_DeadRefreshTokenFailsTheCallWithReconnect: the access token
-// has expired and the portal refuses the refresh token. The call is marked
-// failed at once (no retries for days) with a reason that tells the user to
-// reconnect the portal, and nothing reached the CRM.
-func TestE2E_P3_DeadRefreshTokenFailsTheCallWithReconnect(t *testing.T) {
+// deadTokenNode is a node on an OAuth portal whose access token has expired
+// and which refuses the stored refresh token; it returns the secret store
+// for a reconnect.
+func deadTokenNode(t *testing.T) (*portal, *node, settings.SecretStore) {
+	t.Helper()
 	p := newPortal(t, b24sim.ModeClassic, seedWith(nil)(), func(o *b24sim.Options) {
 		o.ClientID, o.ClientSecret = "local.app", "app-secret"
 	})
@@ -357,7 +357,15 @@ func TestE2E_P3_DeadRefreshTokenFailsTheCallWithReconnect(t *testing.T) {
 	store := secrets(t, t.TempDir())
 	seedOAuth(t, store, access, "refresh-token-the-portal-never-issued")
 	p.sim.SetFaults(b24sim.FaultConfig{ExpireTokens: true})
-	n := newNode(t, sqliteDB(t), s, withSecrets(store))
+	return p, newNode(t, sqliteDB(t), s, withSecrets(store)), store
+}
+
+// TestE2E_P3_DeadRefreshTokenFailsTheCallWithReconnect: the access token
+// has expired and the portal refuses the refresh token. The call is marked
+// failed at once (no retries for days) with a reason that tells the user to
+// reconnect the portal, and nothing reached the CRM.
+func TestE2E_P3_DeadRefreshTokenFailsTheCallWithReconnect(t *testing.T) {
+	p, n, _ := deadTokenNode(t)
 	c := call("dead-token", "in", "answered", []string{"102"}, []string{"102"})
 	code, body := post(t, n.api.URL, c)
 	require.Equal(t, 202, code, body)

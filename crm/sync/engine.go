@@ -10,6 +10,8 @@ import (
 	gosync "sync"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/omniphone/omniphone/crm"
 	"github.com/omniphone/omniphone/crm/b24"
 	"github.com/omniphone/omniphone/crm/rules"
@@ -161,20 +163,23 @@ type CallStatus struct {
 	// State is queued, done or failed.
 	State string `json:"state"`
 	// Phase is the ledger state (queued, sending, done, failed).
-	Phase      string            `json:"phase"`
-	Reason     string            `json:"reason,omitempty"`
-	Retries    int               `json:"retries"`
-	ReceivedAt time.Time         `json:"received_at"`
-	DoneAt     *time.Time        `json:"done_at,omitempty"`
-	Journal    string            `json:"journal,omitempty"`
-	Steps      map[string]string `json:"steps,omitempty"`
-	Result     *Result           `json:"result,omitempty"`
-	Plan       *rules.Plan       `json:"plan,omitempty"`
-	Trace      rules.Trace       `json:"trace,omitempty"`
+	Phase   string `json:"phase"`
+	Reason  string `json:"reason,omitempty"`
+	Retries int    `json:"retries"`
+	// ManualRetries counts the times a person re-queued the failed call
+	// (Retry, POST /api/v1/calls/{id}/retry).
+	ManualRetries int               `json:"manual_retries"`
+	ReceivedAt    time.Time         `json:"received_at"`
+	DoneAt        *time.Time        `json:"done_at,omitempty"`
+	Journal       string            `json:"journal,omitempty"`
+	Steps         map[string]string `json:"steps,omitempty"`
+	Result        *Result           `json:"result,omitempty"`
+	Plan          *rules.Plan       `json:"plan,omitempty"`
+	Trace         rules.Trace       `json:"trace,omitempty"`
 }
 
 func statusOf(r *callRow) CallStatus {
-	s := CallStatus{ID: r.CallID, Phase: r.State, Reason: r.Reason, Retries: max(r.Attempts-1, 0),
+	s := CallStatus{ID: r.CallID, Phase: r.State, Reason: r.Reason, Retries: max(r.Attempts-1, 0), ManualRetries: r.Requeued,
 		ReceivedAt: r.ReceivedAt, Journal: r.Journal, Result: r.Result, Plan: r.Plan, Trace: r.Trace}
 	switch r.State {
 	case StateDone, StateFailed:
@@ -207,9 +212,14 @@ func (e *Engine) Submit(ctx context.Context, record []byte) (CallStatus, bool, e
 		return CallStatus{}, false, fmt.Errorf("encode call: %w", err)
 	}
 	now := e.now()
-	inserted, err := e.q.submit(ctx, func(q querier) (bool, error) {
-		return insertCall(ctx, q, portal.ID, call, canon, now)
-	}, ProcessCallArgs{CallID: call.ID})
+	var inserted bool
+	err = e.q.group(ctx, func(ctx context.Context, q querier) ([]river.InsertManyParams, error) {
+		var err error
+		if inserted, err = insertCall(ctx, q, portal.ID, call, canon, now); err != nil || !inserted {
+			return nil, err
+		}
+		return []river.InsertManyParams{{Args: ProcessCallArgs{CallID: call.ID}}}, nil
+	})
 	if err != nil {
 		return CallStatus{}, false, fmt.Errorf("sync: queue call %s: %w", call.ID, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -119,20 +120,22 @@ func post(t testing.TB, base string, record any) (int, map[string]any) {
 		data, err = json.Marshal(record)
 		require.NoError(t, err)
 	}
-	req, err := http.NewRequest(http.MethodPost, base+"/api/v1/calls", bytes.NewReader(data))
-	require.NoError(t, err)
-	req.Header.Set("Authorization", "Bearer "+apiToken)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
+	return send(t, http.MethodPost, base+"/api/v1/calls", data)
 }
 
 func get(t testing.TB, url string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+	return send(t, http.MethodGet, url, nil)
+}
+
+// send makes one API request with the bearer token and decodes the answer.
+func send(t testing.TB, method, url string, body []byte) (int, map[string]any) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, rd)
 	require.NoError(t, err)
 	req.Header.Set("Authorization", "Bearer "+apiToken)
 	resp, err := http.DefaultClient.Do(req)

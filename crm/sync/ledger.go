@@ -29,7 +29,8 @@ var schema = []string{
 		trace       TEXT NOT NULL DEFAULT '',
 		result      TEXT NOT NULL DEFAULT '',
 		journal     TEXT NOT NULL DEFAULT '',
-		done_at     BIGINT NOT NULL DEFAULT 0
+		done_at     BIGINT NOT NULL DEFAULT 0,
+		requeued    INTEGER NOT NULL DEFAULT 0
 	)`,
 	`CREATE INDEX IF NOT EXISTS omnisync_call_received ON omnisync_call (received_at)`,
 	`CREATE TABLE IF NOT EXISTS omnisync_step (
@@ -45,6 +46,12 @@ var schema = []string{
 		tokens     DOUBLE PRECISION NOT NULL,
 		updated_us BIGINT NOT NULL
 	)`,
+}
+
+// addedColumns are ledger columns newer than the first schema: migrateDB
+// adds them to a ledger created before.
+var addedColumns = []struct{ table, column, def string }{
+	{"omnisync_call", "requeued", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // Ledger states of a call. queued → sending (a write batch may have left)
@@ -71,6 +78,8 @@ type callRow struct {
 	Result     *Result
 	Journal    string
 	DoneAt     time.Time
+	// Requeued counts the times a person re-queued the failed call.
+	Requeued int
 }
 
 // Result is what carrying out a call's plan produced: the IDs behind the
@@ -119,19 +128,20 @@ func insertCall(ctx context.Context, q querier, portal string, call crm.Call, re
 	return n == 1, nil
 }
 
-const callColumns = `call_id, portal, record, received_at, ended_at, state, reason, attempts, plan, trace, result, journal, done_at`
+const callColumns = `call_id, portal, record, received_at, ended_at, state, reason, attempts, plan, trace, result, journal, done_at, requeued`
 
 func scanCall(s scanner) (*callRow, error) {
 	var (
 		r                           callRow
 		record, plan, trace, result string
 		received, ended, doneAt     int64
-		attempts                    int64
+		attempts, requeued          int64
 	)
 	if err := s.Scan(&r.CallID, &r.Portal, &record, &received, &ended, &r.State, &r.Reason, &attempts,
-		&plan, &trace, &result, &r.Journal, &doneAt); err != nil {
+		&plan, &trace, &result, &r.Journal, &doneAt, &requeued); err != nil {
 		return nil, err
 	}
+	r.Requeued = int(requeued)
 	r.Record = []byte(record)
 	r.ReceivedAt, r.EndedAt, r.DoneAt = fromMS(received), fromMS(ended), fromMS(doneAt)
 	r.Attempts = int(attempts)
@@ -235,6 +245,21 @@ func markFailed(ctx context.Context, q querier, id, reason string, now time.Time
 		return fmt.Errorf("ledger: mark %s failed: %w", id, err)
 	}
 	return nil
+}
+
+// requeueCall puts a failed call back in the queue and reports whether it
+// was failed. A call whose plan was stored goes back to "sending": an
+// earlier write may have reached Bitrix24 (in part), so the job reuses
+// that plan and checks before creating, as after a crash. A call that
+// failed before deciding goes back to "queued" and is decided afresh.
+func requeueCall(ctx context.Context, q querier, id string) (bool, error) {
+	n, err := q.exec(ctx, `UPDATE omnisync_call
+		SET state = CASE WHEN plan = '' THEN ? ELSE ? END, reason = '', done_at = 0, requeued = requeued + 1
+		WHERE call_id = ? AND state = ?`, StateQueued, StateSending, id, StateFailed)
+	if err != nil {
+		return false, fmt.Errorf("ledger: requeue %s: %w", id, err)
+	}
+	return n == 1, nil
 }
 
 // Steps of a call after its main plan.

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -68,8 +69,14 @@ func startPostgres(t testing.TB) string {
 		_ = asPG(filepath.Join(pgBin, "pg_ctl"), "-D", data, "-m", "immediate", "stop").Run()
 		_ = os.RemoveAll(dir)
 	})
-	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	pgDataDirs.Store(url, data)
+	return url
 }
+
+// pgDataDirs maps the URLs startPostgres returned to their clusters' data
+// directories (the benchmarks read the server's CPU time).
+var pgDataDirs gosync.Map
 
 // TestTeam_TwoNodesOnPostgres: two engine nodes on one PostgreSQL share
 // the calls; none is processed twice and together they stay within the

@@ -3,8 +3,10 @@ package sync
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -14,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 )
 
 // commitFunc ends a job's work: write (the ledger's record of what was
@@ -31,8 +34,14 @@ type commitFunc func(ctx context.Context, write func(q querier) error, follow []
 // PostgreSQL) from the rest of the engine.
 type queue interface {
 	db() querier
-	// submit writes the ledger row and inserts the job in one transaction.
+	// submit runs write and, when it reports a change, inserts the job in
+	// the same transaction. A unique job of the same args that is over
+	// (completed, kept a day) is made available again; one still running
+	// is errJobBusy and nothing is written.
 	submit(ctx context.Context, write func(q querier) (bool, error), args river.JobArgs) (bool, error)
+	// group runs write in a transaction shared with other writes (see
+	// group.go) and inserts the jobs it returns.
+	group(ctx context.Context, write groupWrite) error
 	start(ctx context.Context) error
 	stop(ctx context.Context) error
 	close()
@@ -46,6 +55,13 @@ type riverQueue[TDriver riverdriver.Driver[TTx], TTx any] struct {
 	rollback func(ctx context.Context, tx TTx)
 	txq      func(tx TTx) querier
 	closeDB  func()
+
+	// The group-commit writers (group.go): writes is unbuffered, so a
+	// write is either taken by a writer, which answers it, or not sent.
+	writers     int
+	writes      chan *groupReq
+	closed      chan struct{}
+	writersDone gosync.WaitGroup
 }
 
 func (r *riverQueue[TDriver, TTx]) db() querier { return r.pool }
@@ -72,33 +88,49 @@ func (r *riverQueue[TDriver, TTx]) submit(ctx context.Context, write func(q quer
 		if inserted, err = write(q); err != nil || !inserted {
 			return err
 		}
-		_, err = r.client.InsertTx(ctx, tx, args, nil)
-		return err
+		res, err := r.client.InsertTx(ctx, tx, args, nil)
+		if err != nil || !res.UniqueSkippedAsDuplicate {
+			return err
+		}
+		switch res.Job.State {
+		case rivertype.JobStateRunning:
+			return errJobBusy
+		case rivertype.JobStateCompleted:
+			_, err = r.client.JobRetryTx(ctx, tx, res.Job.ID)
+			return err
+		}
+		return nil // waiting to run already
 	})
 	return inserted, err
 }
 
+// errJobBusy: the call's previous job is still running (it has marked the
+// call failed and River has not yet recorded its end).
+var errJobBusy = errors.New("the call's last attempt is still finishing")
+
 func (r *riverQueue[TDriver, TTx]) start(ctx context.Context) error { return r.client.Start(ctx) }
 func (r *riverQueue[TDriver, TTx]) stop(ctx context.Context) error  { return r.client.Stop(ctx) }
-func (r *riverQueue[TDriver, TTx]) close()                          { r.closeDB() }
 
-// finish is the queue's commitFunc.
+// close stops the writer and closes the database.
+func (r *riverQueue[TDriver, TTx]) close() {
+	close(r.closed)
+	r.writersDone.Wait()
+	r.closeDB()
+}
+
+// finish is the queue's commitFunc: the job's last write joins the group
+// commit with its follow-up jobs.
 func (r *riverQueue[TDriver, TTx]) finish(ctx context.Context, write func(q querier) error, follow []river.InsertManyParams) error {
 	if write == nil && len(follow) == 0 {
 		return nil
 	}
-	return r.inTx(ctx, func(tx TTx, q querier) error {
+	return r.group(ctx, func(_ context.Context, q querier) ([]river.InsertManyParams, error) {
 		if write != nil {
 			if err := write(q); err != nil {
-				return err
+				return nil, err
 			}
 		}
-		if len(follow) > 0 {
-			if _, err := r.client.InsertManyTx(ctx, tx, follow); err != nil {
-				return fmt.Errorf("insert follow-up jobs: %w", err)
-			}
-		}
-		return nil
+		return follow, nil
 	})
 }
 
@@ -163,6 +195,7 @@ func openQueue(ctx context.Context, e *Engine, migrate bool) (queue, error) {
 			return nil, err
 		}
 		r := &riverQueue[*riverpgxv5.Driver, pgx.Tx]{
+			writers:  pgWriters,
 			pool:     poolQ(pool),
 			begin:    func(ctx context.Context) (pgx.Tx, error) { return pool.Begin(ctx) },
 			commit:   func(ctx context.Context, tx pgx.Tx) error { return tx.Commit(ctx) },
@@ -206,6 +239,11 @@ func buildClient[TDriver riverdriver.Driver[TTx], TTx any](ctx context.Context, 
 		return fmt.Errorf("river: %w", err)
 	}
 	r.client = client
+	r.writes, r.closed = make(chan *groupReq), make(chan struct{})
+	for range max(r.writers, 1) {
+		r.writersDone.Add(1)
+		go r.writer()
+	}
 	return nil
 }
 
@@ -221,6 +259,15 @@ func migrateDB[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], q q
 	for _, s := range schema {
 		if _, err := q.exec(ctx, s); err != nil {
 			return fmt.Errorf("migrate ledger: %w", err)
+		}
+	}
+	for _, c := range addedColumns {
+		// A probe rather than ADD COLUMN IF NOT EXISTS, which SQLite lacks.
+		if _, err := q.exec(ctx, `SELECT `+c.column+` FROM `+c.table+` WHERE 1 = 0`); err == nil {
+			continue
+		}
+		if _, err := q.exec(ctx, `ALTER TABLE `+c.table+` ADD COLUMN `+c.column+` `+c.def); err != nil {
+			return fmt.Errorf("migrate ledger: add %s.%s: %w", c.table, c.column, err)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package sync
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"testing"
 
@@ -81,4 +82,67 @@ func TestSQLiteStatementCache(t *testing.T) {
 	// A query that does not compile is reported as before, not cached.
 	_, err = db.QueryContext(ctx, `SELECT nope FROM t`)
 	require.ErrorContains(t, err, "no such column")
+}
+
+// The cache compiles a bare LIMIT parameter as (?+0) (see limitParam):
+// same rows for a limit, none (-1) and zero.
+func TestSQLiteStatementCache_LimitParameter(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`SELECT k FROM t LIMIT ?`, `SELECT k FROM t LIMIT (?+0)`},
+		{"SELECT id\n    FROM river_job\n    LIMIT ?5\n)", "SELECT id\n    FROM river_job\n    LIMIT (?5+0)\n)"},
+		{`select k from t limit ? offset ?`, `select k from t LIMIT (?+0) offset ?`},
+		{`SELECT k FROM t LIMIT 1`, `SELECT k FROM t LIMIT 1`},
+		{`SELECT k FROM t WHERE k < ?`, `SELECT k FROM t WHERE k < ?`},
+	} {
+		require.Equal(t, tc.want, compiledText(tc.in))
+	}
+	db, err := openSQLite(filepath.Join(t.TempDir(), "l.db"))
+	require.NoError(t, err)
+	defer db.Close()
+	ctx := context.Background()
+	_, err = db.ExecContext(ctx, `CREATE TABLE t (k INTEGER PRIMARY KEY); INSERT INTO t (k) VALUES (1), (2), (3), (4)`)
+	require.NoError(t, err)
+	for _, tc := range []struct{ limit, want int }{{2, 2}, {-1, 4}, {0, 0}, {3, 3}} {
+		var n int
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT k FROM t ORDER BY k LIMIT ?)`, tc.limit).Scan(&n))
+		require.Equal(t, tc.want, n, "LIMIT %d", tc.limit)
+	}
+}
+
+// BenchmarkSQLiteLimitParam: a query with a bound LIMIT run again and
+// again with new arguments — on a statement prepared once with
+// modernc.org/sqlite (recompiled on every run all the same) and through
+// the statement cache (compiled once).
+func BenchmarkSQLiteLimitParam(b *testing.B) {
+	const q = `SELECT k FROM t WHERE k > ? ORDER BY k LIMIT ?`
+	setup := func(b *testing.B, db *sql.DB) {
+		b.Cleanup(func() { _ = db.Close() })
+		db.SetMaxOpenConns(1)
+		_, err := db.Exec(`CREATE TABLE t (k INTEGER PRIMARY KEY); INSERT INTO t (k) VALUES (1), (2), (3), (4)`)
+		require.NoError(b, err)
+	}
+	loop := func(b *testing.B, query func(args ...any) (*sql.Rows, error)) {
+		for i := 0; b.Loop(); i++ {
+			rows, err := query(0, i%3+1)
+			require.NoError(b, err)
+			for rows.Next() {
+			}
+			require.NoError(b, rows.Close())
+		}
+	}
+	b.Run("modernc-prepared", func(b *testing.B) {
+		db, err := sql.Open("sqlite", "file:"+filepath.Join(b.TempDir(), "b.db"))
+		require.NoError(b, err)
+		setup(b, db)
+		st, err := db.Prepare(q)
+		require.NoError(b, err)
+		defer st.Close()
+		loop(b, st.Query)
+	})
+	b.Run("cache", func(b *testing.B) {
+		db, err := openSQLite(filepath.Join(b.TempDir(), "b.db"))
+		require.NoError(b, err)
+		setup(b, db)
+		loop(b, func(args ...any) (*sql.Rows, error) { return db.Query(q, args...) })
+	})
 }

@@ -48,19 +48,22 @@ func (e *Engine) workProcess(ctx context.Context, job *river.Job[ProcessCallArgs
 		snap, n, err := e.readSnapshot(ctx, pc, call.ContactNumber)
 		requests += n
 		if err != nil {
-			return e.retry(ctx, job.Attempt, job.MaxAttempts, job.Metadata, id, err)
+			return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, id, err)
 		}
 		p, t := rules.Decide(e.opts.Settings, call, snap)
 		plan, trace, users = &p, t, snap.Users
 	} else if pd := pc.cached(e.now(), 24*time.Hour); pd != nil {
 		users = pd.Users
 	}
-	if err := markSending(ctx, e.q.db(), id, *plan, trace); err != nil {
+	err = e.q.group(ctx, func(ctx context.Context, q querier) ([]river.InsertManyParams, error) {
+		return nil, markSending(ctx, q, id, *plan, trace)
+	})
+	if err != nil {
 		return err
 	}
 	r, err := e.carryOut(ctx, pc, call, plan.Ops, users, uncertain)
 	if err != nil {
-		return e.retry(ctx, job.Attempt, job.MaxAttempts, job.Metadata, id, err)
+		return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, id, err)
 	}
 	r.res.Requests += requests
 	r.res.IDs = r.ids
@@ -93,7 +96,7 @@ func (e *Engine) workDelayed(ctx context.Context, job *river.Job[DelayedStepArgs
 	} else {
 		snap, _, err := e.readSnapshot(ctx, pc, call.ContactNumber)
 		if err != nil {
-			return e.retry(ctx, job.Attempt, job.MaxAttempts, job.Metadata, "", err)
+			return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, "", err)
 		}
 		users = snap.Users
 	}
@@ -102,7 +105,7 @@ func (e *Engine) workDelayed(ctx context.Context, job *river.Job[DelayedStepArgs
 	}
 	r, err := e.carryOut(ctx, pc, call, job.Args.Ops, users, state == StateSending)
 	if err != nil {
-		return e.retry(ctx, job.Attempt, job.MaxAttempts, job.Metadata, "", err)
+		return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, "", err)
 	}
 	detail, _ := json.Marshal(r.ids)
 	now := e.now()
@@ -183,7 +186,7 @@ func (e *Engine) workChat(ctx context.Context, job *river.Job[ChatMessageArgs], 
 	var mid b24.Int
 	err = pc.client.Call(ctx, "im.notify.system.add", b24.Params{"USER_ID": job.Args.UserID, "MESSAGE": job.Args.Message, "TAG": "omnisync|" + id}, &mid, b24.Idempotent())
 	if err != nil {
-		return e.retry(ctx, job.Attempt, job.MaxAttempts, job.Metadata, "", err)
+		return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, "", err)
 	}
 	now := e.now()
 	return done(ctx, func(q querier) error {
@@ -234,7 +237,7 @@ func (e *Engine) callOf(ctx context.Context, id string) (*callRow, crm.Call, *po
 // retry decides what a failed attempt means: Bitrix24's limits and outages
 // snooze the job (no attempt used up, so a long outage loses nothing),
 // refusals fail the call, anything else is retried with River's backoff.
-func (e *Engine) retry(ctx context.Context, attempt, maxAttempts int, meta []byte, id string, err error) error {
+func (e *Engine) retry(ctx context.Context, pc *portalConn, attempt, maxAttempts int, meta []byte, id string, err error) error {
 	var (
 		perm  *permanentError
 		recon *b24.ReconnectError
@@ -244,7 +247,10 @@ func (e *Engine) retry(ctx context.Context, attempt, maxAttempts int, meta []byt
 		// The portal's credentials are dead (refresh token refused, webhook
 		// deleted, application removed): no retry helps until a person
 		// reconnects the portal, and the reason says so. The request that
-		// met it never ran, so nothing of this attempt was written.
+		// met it never ran, so nothing of this attempt was written. The
+		// client is dropped: the next job reads the credentials again
+		// (the portal may have been reconnected by then).
+		e.forget(pc.id)
 		if id != "" {
 			return e.giveUp(ctx, id, err)
 		}
