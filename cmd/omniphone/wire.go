@@ -157,12 +157,18 @@ func (svc *services) runPhone(ctx context.Context, log *slog.Logger) {
 	svc.stops = append(svc.stops, svc.stopPhone)
 }
 
+// desktopFetchPoll is how often the embedded engine looks for new jobs:
+// a finished call reaches the CRM at most this much later, and an idle
+// phone does not query its database five times a second.
+const desktopFetchPoll = time.Second
+
 func (svc *services) startEngine(ctx context.Context, dir string, s settings.Settings, secrets settings.SecretStore, log *slog.Logger) error {
 	db, err := crmsync.ParseDatabase("sqlite:" + filepath.Join(dir, "sync.db"))
 	if err != nil {
 		return err
 	}
-	e, err := crmsync.New(ctx, crmsync.Options{DB: db, Settings: s, Secrets: secrets, Migrate: true, Logger: log})
+	e, err := crmsync.New(ctx, crmsync.Options{DB: db, Settings: s, Secrets: secrets, Migrate: true, Logger: log,
+		FetchPollInterval: desktopFetchPoll})
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,10 @@ type Options struct {
 	// FetchCooldown is River's pause between fetches (default 20 ms; River's
 	// own 100 ms caps a node at ~10 jobs/s per worker).
 	FetchCooldown time.Duration
+	// FetchPollInterval is how often an idle node looks for new jobs when
+	// no notification arrives (default 200 ms). A desktop sets it higher:
+	// each poll is a query, and an idle phone should cost nothing.
+	FetchPollInterval time.Duration
 	// JobTimeout bounds one job (default 60 s: a snapshot batch and a write
 	// batch at Bitrix24's worst).
 	JobTimeout time.Duration
@@ -77,6 +81,9 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = 4
+	}
+	if opts.FetchPollInterval <= 0 {
+		opts.FetchPollInterval = 200 * time.Millisecond
 	}
 	if opts.FetchCooldown <= 0 {
 		opts.FetchCooldown = 20 * time.Millisecond

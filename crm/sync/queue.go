@@ -166,7 +166,7 @@ func (e *Engine) riverConfig(ws *river.Workers) *river.Config {
 		FetchCooldown: o.FetchCooldown,
 		// FetchPollInterval bounds pickup latency when no notification
 		// arrives (SQLite polls its notification table).
-		FetchPollInterval: max(o.FetchCooldown, 200*time.Millisecond),
+		FetchPollInterval: max(o.FetchCooldown, o.FetchPollInterval),
 		JobTimeout:        o.JobTimeout,
 		// The default (1 h) leaves a job of a crashed node running for an
 		// hour; the rescuer runs every 30 s on the leader, so a crashed
