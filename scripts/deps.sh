@@ -13,10 +13,11 @@ run=("${build[@]}" libgl1-mesa-dri)
 # and gnome-keyring for the keyring test, Chromium for the simulator's page,
 # and the SIP peers: Kamailio (registrar/proxy), baresip (the other party),
 # SIPp (Debian's sip-tester, load), PostgreSQL for team mode, and PulseAudio
-# (a null sink plays a tone and captures it back).
+# (a null sink plays a tone and captures it back), and xdg-utils (xdg-mime) for
+# the link-handler registration test.
 test=("${run[@]}" xvfb xauth x11-utils imagemagick dbus dbus-bin dbus-daemon
       gnome-keyring libsecret-tools chromium kamailio baresip-core sip-tester
-      postgresql-15 pulseaudio)
+      postgresql-15 pulseaudio xdg-utils)
 
 case "${1:-}" in
   run) want=("${run[@]}") ;;
