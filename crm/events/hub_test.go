@@ -67,6 +67,17 @@ func TestC4_TeamHubPushesEachClickToItsDesktop(t *testing.T) {
 		require.NotEqual(t, "externalCall.7", r.CallID, "desktop 101 never sees 102's click")
 	}
 	require.ErrorIs(t, hub.Dial(ctx, DialRequest{Extension: "103"}), ErrNotConnected)
+	require.Equal(t, []string{"101", "102"}, hub.Connected())
+
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/events/desktops", nil)
+	hub.ServeDesktops(rec, req)
+	require.Equal(t, http.StatusUnauthorized, rec.Code)
+	rec = httptest.NewRecorder()
+	req.Header.Set("Authorization", "Bearer team-token")
+	hub.ServeDesktops(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.JSONEq(t, `{"extensions":["101","102"]}`, rec.Body.String())
 }
 
 func TestC4_TeamHubRefusesAWrongToken(t *testing.T) {
