@@ -14,13 +14,7 @@ import (
 // XDG_DATA_HOME and asks the real xdg-mime which program handles each
 // scheme afterwards.
 func TestC5_RegisterHandlers(t *testing.T) {
-	xdgMime, err := exec.LookPath("xdg-mime")
-	if err != nil {
-		if os.Getenv("OMNIPHONE_REQUIRE_PEERS") == "1" {
-			t.Fatal("xdg-mime not found: install the Debian package xdg-utils")
-		}
-		t.Skip("xdg-mime not found (Debian package xdg-utils)")
-	}
+	xdgMime := requirePeer(t, "xdg-mime", "xdg-utils")
 	home := t.TempDir()
 	t.Setenv("HOME", home)
 	t.Setenv("XDG_DATA_HOME", filepath.Join(home, "data"))

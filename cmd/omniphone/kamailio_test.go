@@ -8,11 +8,9 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -30,13 +28,7 @@ func (k *kamailio) Addr() string { return "127.0.0.1:" + strconv.Itoa(k.port) }
 // fails when OMNIPHONE_REQUIRE_PEERS=1.
 func startKamailio(t *testing.T, users map[string]string) *kamailio {
 	t.Helper()
-	bin, err := exec.LookPath("kamailio")
-	if err != nil {
-		if os.Getenv("OMNIPHONE_REQUIRE_PEERS") == "1" {
-			t.Fatal("kamailio not found: install the Debian package kamailio")
-		}
-		t.Skip("kamailio not found (Debian package kamailio); set OMNIPHONE_REQUIRE_PEERS=1 to make this fatal")
-	}
+	bin := requirePeer(t, "kamailio", "kamailio")
 	dir := t.TempDir()
 	tmpl, err := os.ReadFile(filepath.Join("..", "..", "sip", "testdata", "kamailio.cfg"))
 	require.NoError(t, err)
@@ -49,30 +41,7 @@ func startKamailio(t *testing.T, users map[string]string) *kamailio {
 	cfgPath := filepath.Join(dir, "kamailio.cfg")
 	require.NoError(t, os.WriteFile(cfgPath, []byte(cfg), 0o644))
 
-	logPath := filepath.Join(dir, "kamailio.log")
-	logf, err := os.Create(logPath)
-	require.NoError(t, err)
-	cmd := exec.Command(bin, "-f", cfgPath, "-DD", "-E", "-m", "64", "-M", "8", "-Y", dir)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start())
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); _ = logf.Close(); close(done) }()
-	t.Cleanup(func() {
-		pgid := cmd.Process.Pid
-		_ = syscall.Kill(-pgid, syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-		}
-		_ = syscall.Kill(-pgid, syscall.SIGKILL)
-		if t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
-				t.Logf("--- kamailio log (tail) ---\n%s", tail(string(b), 3000))
-			}
-		}
-	})
+	logPath, done := startPeer(t, "kamailio", dir, bin, "-f", cfgPath, "-DD", "-E", "-m", "64", "-M", "8", "-Y", dir)
 	deadline := time.Now().Add(20 * time.Second)
 	for !sipPing(k.Addr()) {
 		select {

@@ -203,3 +203,50 @@ func waitCall(t *testing.T, events <-chan control.Event, f func(c *control.CallV
 		}
 	}
 }
+
+// requirePeer finds a peer program: without it the test is skipped, or
+// fails when OMNIPHONE_REQUIRE_PEERS=1.
+func requirePeer(t *testing.T, bin, debPackage string) string {
+	t.Helper()
+	path, err := exec.LookPath(bin)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("OMNIPHONE_REQUIRE_PEERS") == "1" {
+		t.Fatalf("%s not found: install the Debian package %s", bin, debPackage)
+	}
+	t.Skipf("%s not found (Debian package %s); set OMNIPHONE_REQUIRE_PEERS=1 to make this fatal", bin, debPackage)
+	return ""
+}
+
+// startPeer runs a peer in its own process group with its output in
+// dir/name.log; t.Cleanup stops the group (SIGTERM, then SIGKILL) and
+// prints the log's tail if the test failed. done closes when it exits.
+func startPeer(t *testing.T, name, dir, bin string, args ...string) (logPath string, done <-chan struct{}) {
+	t.Helper()
+	logPath = filepath.Join(dir, name+".log")
+	logf, err := os.Create(logPath)
+	require.NoError(t, err)
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(t, cmd.Start(), "start %s", name)
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); _ = logf.Close(); close(exited) }()
+	t.Cleanup(func() {
+		pgid := cmd.Process.Pid
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(5 * time.Second):
+		}
+		_ = syscall.Kill(-pgid, syscall.SIGKILL)
+		if t.Failed() {
+			if b, err := os.ReadFile(logPath); err == nil {
+				t.Logf("--- %s log (tail) ---\n%s", name, tail(string(b), 3000))
+			}
+		}
+	})
+	return logPath, exited
+}
