@@ -98,7 +98,7 @@ func runHeadless(dir, controlAddr string, inst *instance, link string, stderr io
 	var onceRegistered sync.Once
 	attachHeadless(svc.phone, api, book, log, func() { onceRegistered.Do(func() { close(registered) }) })
 	svc.runPhone(ctx, log)
-	svc.startClickToCall(ctx, s, secrets, calllog.Dialer{Phone: svc.phone, Log: book}, log)
+	svc.startClickToCall(ctx, s, secrets, headlessTarget{Dialer: calllog.Dialer{Phone: svc.phone, Log: book}, log: log}, log)
 	links := linkOpener{log: log, raise: func() string { return "it runs headless, without a window to raise" },
 		dial: func(ctx context.Context, target string) error {
 			select {

@@ -80,9 +80,9 @@ type portalState struct {
 	} `json:"activities"`
 	Stats []struct {
 		Call struct {
-			CallID string `json:"call_id"`
-			Type   int    `json:"type"`
-			Phone  string `json:"phone_number"`
+			CallID   string `json:"call_id"`
+			PhoneRaw string `json:"phone_raw"`
+			UserID   int    `json:"user_id"`
 		} `json:"call"`
 		Finished time.Time `json:"finished"`
 	} `json:"stats"`
@@ -134,6 +134,13 @@ func (p *portalSim) waitFinished(t *testing.T, callID string) portalState {
 		return false
 	}, 60*time.Second, 200*time.Millisecond, "Bitrix24's call %s is finished", callID)
 	return st
+}
+
+// oauthEnv gives a desktop the portal's OAuth secrets.
+func (p *portalSim) oauthEnv() []string {
+	return []string{"OMNIPHONE_SECRET_PORTAL_MAIN_CLIENT_SECRET=app-secret",
+		"OMNIPHONE_SECRET_PORTAL_MAIN_ACCESS_TOKEN=" + p.accessJSON(),
+		"OMNIPHONE_SECRET_PORTAL_MAIN_REFRESH_TOKEN=" + p.refresh}
 }
 
 // startOmnisync builds and runs "omnisync serve" for the portal, with the
