@@ -28,9 +28,7 @@ func TestIntegration_CB1_CallbackEndToEnd(t *testing.T) {
 	client := startBaresip(t, k, clientUser, "client")
 	reception := startBaresip(t, k, receptionUser, "reception")
 	portal := startPortal(t)
-	d := startDesktop(t, k, "102", portal.oauthEnv(), portal.portalSettings)
-	require.Eventually(t, func() bool { return strings.Contains(d.proc.log(), "click-to-call installed") },
-		30*time.Second, 100*time.Millisecond, "the desktop binds the events and polls the offline queue")
+	d := startPollingDesktop(t, k, portal, "102")
 	before := portal.state(t)
 
 	_, err := portal.sim.Callback(b24sim.CallbackRequest{Phone: "+7 903 555-00-11", Text: "Call me back about the delivery"})

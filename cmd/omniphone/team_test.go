@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -235,6 +236,17 @@ func startDesktop(t *testing.T, k *kamailio, ext string, env []string, edit func
 	d.api = dialControl(t, d.proc, addr)
 	d.api.waitRegistered(t, d.proc)
 	d.events = d.api.events(t)
+	return d
+}
+
+// startPollingDesktop runs a headless phone for ext that takes the
+// portal's events itself (OAuth, offline queue) and waits until it has
+// bound them.
+func startPollingDesktop(t *testing.T, k *kamailio, portal *portalSim, ext string) *desktop {
+	t.Helper()
+	d := startDesktop(t, k, ext, portal.oauthEnv(), portal.portalSettings)
+	require.Eventually(t, func() bool { return strings.Contains(d.proc.log(), "click-to-call installed") },
+		30*time.Second, 100*time.Millisecond, "the desktop binds the events and polls the offline queue")
 	return d
 }
 
