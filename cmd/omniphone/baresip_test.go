@@ -27,12 +27,13 @@ type baresip struct {
 	conn   net.Conn
 	mu     sync.Mutex
 	events []map[string]any
+	at     []time.Time // when each event arrived
 	notify chan struct{}
 }
 
 // startBaresip registers user on Kamailio, answers every call and sends a
 // sine tone; it is stopped in t.Cleanup.
-func startBaresip(t *testing.T, k *kamailio, user, password string) *baresip {
+func startBaresip(t testing.TB, k *kamailio, user, password string) *baresip {
 	t.Helper()
 	bin := requirePeer(t, "baresip", "baresip-core")
 	dir := t.TempDir()
@@ -87,7 +88,7 @@ func startBaresip(t *testing.T, k *kamailio, user, password string) *baresip {
 }
 
 // command sends a ctrl_tcp command (netstring-framed JSON).
-func (b *baresip) command(t *testing.T, cmd, params string) {
+func (b *baresip) command(t testing.TB, cmd, params string) {
 	t.Helper()
 	msg, err := json.Marshal(map[string]string{"command": cmd, "params": params, "token": cmd})
 	require.NoError(t, err)
@@ -116,6 +117,7 @@ func (b *baresip) readEvents() {
 		}
 		b.mu.Lock()
 		b.events = append(b.events, ev)
+		b.at = append(b.at, time.Now())
 		b.mu.Unlock()
 		select {
 		case b.notify <- struct{}{}:
@@ -137,8 +139,33 @@ func (b *baresip) count(typ string) int {
 	return n
 }
 
+// calls counts the calls baresip has seen (distinct call ids).
+func (b *baresip) calls() int {
+	n, _ := b.callArrival(0)
+	return n
+}
+
+// callArrival is how many calls baresip has seen and when the first event
+// of the n-th (from 1) arrived: with auto-answer that is the INVITE's
+// offer (CALL_REMOTE_SDP).
+func (b *baresip) callArrival(n int) (int, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	seen := map[any]bool{}
+	var at time.Time
+	for i, ev := range b.events {
+		if id := ev["id"]; id != nil && !seen[id] {
+			seen[id] = true
+			if len(seen) == n {
+				at = b.at[i]
+			}
+		}
+	}
+	return len(seen), at
+}
+
 // waitCount waits until n events of type typ arrived.
-func (b *baresip) waitCount(t *testing.T, typ string, n int, timeout time.Duration) {
+func (b *baresip) waitCount(t testing.TB, typ string, n int, timeout time.Duration) {
 	t.Helper()
 	deadline := time.After(timeout)
 	for b.count(typ) < n {

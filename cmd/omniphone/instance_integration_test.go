@@ -15,7 +15,7 @@ import (
 )
 
 // phoneProfile writes a profile with one SIP account on Kamailio.
-func phoneProfile(t *testing.T, k *kamailio, user string, edit func(*settings.Settings)) string {
+func phoneProfile(t testing.TB, k *kamailio, user string, edit func(*settings.Settings)) string {
 	t.Helper()
 	profile := filepath.Join(t.TempDir(), "p")
 	s := settings.Default()

@@ -26,7 +26,7 @@ func (k *kamailio) Addr() string { return "127.0.0.1:" + strconv.Itoa(k.port) }
 // startKamailio starts Kamailio with users (user → password) on a free
 // port and stops it in t.Cleanup. Without kamailio the test is skipped, or
 // fails when OMNIPHONE_REQUIRE_PEERS=1.
-func startKamailio(t *testing.T, users map[string]string) *kamailio {
+func startKamailio(t testing.TB, users map[string]string) *kamailio {
 	t.Helper()
 	bin := requirePeer(t, "kamailio", "kamailio")
 	dir := t.TempDir()
@@ -59,7 +59,7 @@ func startKamailio(t *testing.T, users map[string]string) *kamailio {
 }
 
 // freeUDPTCPPort returns a port free for both UDP and TCP on 127.0.0.1.
-func freeUDPTCPPort(t *testing.T) int {
+func freeUDPTCPPort(t testing.TB) int {
 	t.Helper()
 	for range 50 {
 		u, err := net.ListenPacket("udp", "127.0.0.1:0")

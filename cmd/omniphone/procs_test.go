@@ -40,7 +40,7 @@ func TestMain(m *testing.M) {
 }
 
 // omniphoneBinary builds cmd/omniphone once per test run.
-func omniphoneBinary(t *testing.T) string {
+func omniphoneBinary(t testing.TB) string {
 	t.Helper()
 	built.once.Do(func() {
 		if built.dir, built.err = os.MkdirTemp("", "omniphone-bin-"); built.err != nil {
@@ -65,7 +65,7 @@ type omniProc struct {
 // startOmniphone runs bin with args and env (added to the environment
 // without a display) and kills it at the end of the test, printing its
 // output and log if the test failed.
-func startOmniphone(t *testing.T, name, profile string, env []string, args ...string) *omniProc {
+func startOmniphone(t testing.TB, name, profile string, env []string, args ...string) *omniProc {
 	t.Helper()
 	p := &omniProc{name: name, profile: profile, exited: make(chan error, 1)}
 	p.cmd = exec.Command(omniphoneBinary(t), append([]string{"--config-dir", profile}, args...)...)
@@ -88,7 +88,7 @@ func (p *omniProc) log() string {
 }
 
 // stop sends SIGTERM and requires a clean exit.
-func (p *omniProc) stop(t *testing.T) {
+func (p *omniProc) stop(t testing.TB) {
 	t.Helper()
 	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 	select {
@@ -100,7 +100,7 @@ func (p *omniProc) stop(t *testing.T) {
 }
 
 // requireRunning fails the test if the process has exited.
-func (p *omniProc) requireRunning(t *testing.T) {
+func (p *omniProc) requireRunning(t testing.TB) {
 	t.Helper()
 	select {
 	case err := <-p.exited:
@@ -112,7 +112,7 @@ func (p *omniProc) requireRunning(t *testing.T) {
 
 // runOmniphone runs a short-lived omniphone (a second launch) and returns
 // its output and exit code.
-func runOmniphone(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+func runOmniphone(t testing.TB, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	cmd := exec.Command(omniphoneBinary(t), args...)
 	cmd.Env = append(append(withoutDisplay(os.Environ()), "LANG=en_US.UTF-8"), env...)
@@ -143,7 +143,7 @@ type controlClient struct {
 
 // dialControl waits for the control token of profile and returns a client
 // for the API on addr.
-func dialControl(t *testing.T, p *omniProc, addr string) controlClient {
+func dialControl(t testing.TB, p *omniProc, addr string) controlClient {
 	t.Helper()
 	var token string
 	require.Eventually(t, func() bool {
@@ -170,7 +170,7 @@ func (c controlClient) get(path string, into any) (int, error) {
 }
 
 // waitRegistered waits until the phone reports "registered".
-func (c controlClient) waitRegistered(t *testing.T, p *omniProc) {
+func (c controlClient) waitRegistered(t testing.TB, p *omniProc) {
 	t.Helper()
 	require.Eventually(t, func() bool {
 		p.requireRunning(t)
@@ -181,7 +181,7 @@ func (c controlClient) waitRegistered(t *testing.T, p *omniProc) {
 }
 
 // events opens the control API's event stream.
-func (c controlClient) events(t *testing.T) <-chan control.Event {
+func (c controlClient) events(t testing.TB) <-chan control.Event {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, c.base+"/v1/events", nil)
 	require.NoError(t, err)
@@ -194,7 +194,7 @@ func (c controlClient) events(t *testing.T) <-chan control.Event {
 }
 
 // waitCall returns the first call event for which f holds.
-func waitCall(t *testing.T, events <-chan control.Event, f func(c *control.CallView) bool) *control.CallView {
+func waitCall(t testing.TB, events <-chan control.Event, f func(c *control.CallView) bool) *control.CallView {
 	t.Helper()
 	for {
 		ev := nextEvent(t, events)
@@ -206,7 +206,7 @@ func waitCall(t *testing.T, events <-chan control.Event, f func(c *control.CallV
 
 // requirePeer finds a peer program: without it the test is skipped, or
 // fails when OMNIPHONE_REQUIRE_PEERS=1.
-func requirePeer(t *testing.T, bin, debPackage string) string {
+func requirePeer(t testing.TB, bin, debPackage string) string {
 	t.Helper()
 	path, err := exec.LookPath(bin)
 	if err == nil {
@@ -222,7 +222,7 @@ func requirePeer(t *testing.T, bin, debPackage string) string {
 // startPeer runs a peer in its own process group with its output in
 // dir/name.log; t.Cleanup stops the group (SIGTERM, then SIGKILL) and
 // prints the log's tail if the test failed. done closes when it exits.
-func startPeer(t *testing.T, name, dir, bin string, args ...string) (logPath string, done <-chan struct{}) {
+func startPeer(t testing.TB, name, dir, bin string, args ...string) (logPath string, done <-chan struct{}) {
 	t.Helper()
 	logPath = filepath.Join(dir, name+".log")
 	logf, err := os.Create(logPath)

@@ -40,7 +40,7 @@ type portalSim struct {
 	appToken        string
 }
 
-func startPortal(t *testing.T) *portalSim {
+func startPortal(t testing.TB) *portalSim {
 	t.Helper()
 	sim, err := b24sim.New(b24sim.Options{ClientID: "local.app", ClientSecret: "app-secret"})
 	require.NoError(t, err)
@@ -89,7 +89,7 @@ type portalState struct {
 	} `json:"stats"`
 }
 
-func (p *portalSim) state(t *testing.T) portalState {
+func (p *portalSim) state(t testing.TB) portalState {
 	t.Helper()
 	snap, err := p.sim.Snapshot()
 	require.NoError(t, err)
@@ -122,7 +122,7 @@ func (st portalState) activities(callID string) int {
 }
 
 // waitFinished waits until Bitrix24's call callID is finished.
-func (p *portalSim) waitFinished(t *testing.T, callID string) portalState {
+func (p *portalSim) waitFinished(t testing.TB, callID string) portalState {
 	t.Helper()
 	var st portalState
 	require.Eventually(t, func() bool {
@@ -146,7 +146,7 @@ func (p *portalSim) oauthEnv() []string {
 
 // startOmnisync builds and runs "omnisync serve" for the portal, with the
 // portal's events delivered online to it (--public-url).
-func startOmnisync(t *testing.T, p *portalSim) string {
+func startOmnisync(t testing.TB, p *portalSim) string {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "omnisync")
@@ -202,7 +202,7 @@ func startOmnisync(t *testing.T, p *portalSim) string {
 }
 
 // connectedDesktops asks omnisync which desktops follow their clicks.
-func connectedDesktops(t *testing.T, base string) []string {
+func connectedDesktops(t testing.TB, base string) []string {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, base+"/api/v1/events/desktops", nil)
 	require.NoError(t, err)
@@ -224,7 +224,7 @@ type desktop struct {
 
 // startDesktop runs a headless phone for extension ext, registered to k,
 // with its control API and event stream open.
-func startDesktop(t *testing.T, k *kamailio, ext string, env []string, edit func(*settings.Settings)) *desktop {
+func startDesktop(t testing.TB, k *kamailio, ext string, env []string, edit func(*settings.Settings)) *desktop {
 	t.Helper()
 	profile := phoneProfile(t, k, ext, func(s *settings.Settings) {
 		s.SIP.Accounts[0].DialPlan = settings.DialPlanRu7
@@ -242,7 +242,7 @@ func startDesktop(t *testing.T, k *kamailio, ext string, env []string, edit func
 // startPollingDesktop runs a headless phone for ext that takes the
 // portal's events itself (OAuth, offline queue) and waits until it has
 // bound them.
-func startPollingDesktop(t *testing.T, k *kamailio, portal *portalSim, ext string) *desktop {
+func startPollingDesktop(t testing.TB, k *kamailio, portal *portalSim, ext string) *desktop {
 	t.Helper()
 	d := startDesktop(t, k, ext, portal.oauthEnv(), portal.portalSettings)
 	require.Eventually(t, func() bool { return strings.Contains(d.proc.log(), "click-to-call installed") },
@@ -252,7 +252,7 @@ func startPollingDesktop(t *testing.T, k *kamailio, portal *portalSim, ext strin
 
 // callTo waits for this desktop's call to number to be answered and then
 // to end (the client hangs up), and returns the ended call.
-func (d *desktop) callTo(t *testing.T, number string) *control.CallView {
+func (d *desktop) callTo(t testing.TB, number string) *control.CallView {
 	t.Helper()
 	var id string
 	waitCall(t, d.events, func(c *control.CallView) bool {
@@ -266,7 +266,7 @@ func (d *desktop) callTo(t *testing.T, number string) *control.CallView {
 }
 
 // requireNoCalls fails if the desktop reported any call.
-func (d *desktop) requireNoCalls(t *testing.T) {
+func (d *desktop) requireNoCalls(t testing.TB) {
 	t.Helper()
 	for {
 		select {
