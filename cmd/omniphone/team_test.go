@@ -146,7 +146,7 @@ func (p *portalSim) oauthEnv() []string {
 
 // startOmnisync builds and runs "omnisync serve" for the portal, with the
 // portal's events delivered online to it (--public-url).
-func startOmnisync(t testing.TB, p *portalSim) string {
+func startOmnisync(t testing.TB, p *portalSim, edit func(*settings.Settings)) string {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "omnisync")
@@ -155,6 +155,9 @@ func startOmnisync(t testing.TB, p *portalSim) string {
 	cfg := filepath.Join(dir, "config")
 	s := settings.Default()
 	p.portalSettings(&s)
+	if edit != nil {
+		edit(&s)
+	}
 	require.NoError(t, settings.Dir{Path: cfg}.Save(s))
 	secrets := settings.NewFileStore(filepath.Join(cfg, "secrets.json"))
 	for k, v := range map[settings.SecretKey]string{
@@ -291,12 +294,13 @@ func (d *desktop) requireNoCalls(t testing.TB) {
 // Kamailio to the client (baresip), who answers and hangs up — and the
 // call record, sent to omnisync, finishes Bitrix24's call under the
 // click's CALL_ID: one activity, no lead. Then user 3's click goes only
-// to 103.
+// to 103, and so does a callback no employee is mapped to: 103 is the
+// configured callback number (CB1).
 func TestIntegration_C4_TeamModeEachDesktopDialsItsOwnClicks(t *testing.T) {
 	k := startKamailio(t, map[string]string{"102": "secret102", "103": "secret103", clientUser: "client"})
 	client := startBaresip(t, k, clientUser, "client")
 	portal := startPortal(t)
-	team := startOmnisync(t, portal)
+	team := startOmnisync(t, portal, func(s *settings.Settings) { s.Callback.Number = "103" }) // the reception desk
 
 	teamMode := func(s *settings.Settings) {
 		portal.portalSettings(s)
@@ -333,6 +337,17 @@ func TestIntegration_C4_TeamModeEachDesktopDialsItsOwnClicks(t *testing.T) {
 		tc.silent.requireNoCalls(t)
 	}
 	require.Equal(t, 2, client.count("CALL_ESTABLISHED"), "each click reached the client once")
+
+	// CB1: a callback from a number no employee is mapped to (no CRM
+	// entity) calls the configured number, 103: that desktop accepts it
+	// (headless) and dials the client — whom Kamailio does not know (404).
+	_, err := portal.sim.Callback(b24sim.CallbackRequest{Phone: "+7 999 000-00-01"})
+	require.NoError(t, err)
+	ended := waitCall(t, b.events, func(c *control.CallView) bool { return c.State == "ended" })
+	require.Equal(t, "79990000001", ended.Remote)
+	require.Equal(t, 404, ended.SIPCode)
+	a.requireNoCalls(t)
+	require.Contains(t, b.proc.log(), `msg="callback request accepted without asking (headless)" number=+79990000001 employee=103`)
 	a.proc.stop(t)
 	b.proc.stop(t)
 }

@@ -40,9 +40,19 @@ var _ Target = (*Hub)(nil)
 
 // Dial implements Target: the request goes to every stream open for its
 // extension.
+//
+// A callback with no employee mapped (CB1) calls the configured number. In
+// a team that number is usually an extension — a reception desk — whose
+// desktop follows the hub: it then gets the request as a mapped employee's
+// desktop would, rings its operator with the callback card and dials the
+// client on accept. Any other configured number has no desktop to call it
+// from and is ErrNotConnected.
 func (h *Hub) Dial(_ context.Context, req DialRequest) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if req.Extension == "" && req.FallbackNumber != "" && len(h.subs[req.FallbackNumber]) > 0 {
+		req.Extension, req.FallbackNumber = req.FallbackNumber, ""
+	}
 	subs := h.subs[req.Extension]
 	if len(subs) == 0 {
 		return ErrNotConnected
