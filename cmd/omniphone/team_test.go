@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -338,10 +339,28 @@ func TestIntegration_C4_TeamModeEachDesktopDialsItsOwnClicks(t *testing.T) {
 	}
 	require.Equal(t, 2, client.count("CALL_ESTABLISHED"), "each click reached the client once")
 
+	// The portal delivered its events online to omnisync, which took them;
+	// a forged event (wrong application_token) is refused and dials nothing.
+	snap, err := portal.sim.Snapshot()
+	require.NoError(t, err)
+	require.NotEmpty(t, snap.Deliveries)
+	for _, dl := range snap.Deliveries {
+		require.Equal(t, http.StatusOK, dl.Status, "%s %s %s", dl.Event, dl.URL, dl.Error)
+	}
+	resp, err := http.PostForm(team+"/bitrix24/events", url.Values{
+		"event": {"ONEXTERNALCALLSTART"}, "data[USER_ID]": {"2"}, "data[PHONE_NUMBER]": {clientNumber},
+		"data[CALL_ID]": {"externalCall.forged"}, "auth[domain]": {strings.TrimPrefix(portal.url, "http://")},
+		"auth[member_id]": {snap.MemberID}, "auth[application_token]": {"forged-token"},
+	})
+	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
+	require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+	a.requireNoCalls(t)
+
 	// CB1: a callback from a number no employee is mapped to (no CRM
 	// entity) calls the configured number, 103: that desktop accepts it
 	// (headless) and dials the client — whom Kamailio does not know (404).
-	_, err := portal.sim.Callback(b24sim.CallbackRequest{Phone: "+7 999 000-00-01"})
+	_, err = portal.sim.Callback(b24sim.CallbackRequest{Phone: "+7 999 000-00-01"})
 	require.NoError(t, err)
 	ended := waitCall(t, b.events, func(c *control.CallView) bool { return c.State == "ended" })
 	require.Equal(t, "79990000001", ended.Remote)
