@@ -1,7 +1,9 @@
 // Command omniphone is the Omniphone desktop softphone. Without arguments
 // it opens the main window; "omniphone --headless [--control ADDR]" runs the
 // phone without a window, driven by the local control API; "omniphone
-// settings …" manages the settings document from the command line.
+// tel:…" (or callto:, sip:) dials a link in the profile's running instance,
+// which a second launch always hands over to; "omniphone settings …"
+// manages the settings document from the command line.
 package main
 
 import (
