@@ -68,8 +68,9 @@ type instance struct {
 }
 
 // socketPath is where the instance of profile dir listens: in the profile,
-// or under the user's runtime (or temp) directory, named by a hash of the
-// profile, when that path is too long for a unix socket.
+// or — when that path is too long for a unix socket — in the user's
+// runtime directory (else the user's cache directory, not a shared /tmp),
+// named by a hash of the profile.
 func socketPath(dir string) string {
 	p := filepath.Join(dir, socketFile)
 	if len(p) <= maxSocketPath {
@@ -77,7 +78,11 @@ func socketPath(dir string) string {
 	}
 	base := os.Getenv("XDG_RUNTIME_DIR")
 	if base == "" {
-		base = os.TempDir()
+		if cache, err := os.UserCacheDir(); err == nil {
+			base = filepath.Join(cache, "omniphone")
+		} else {
+			base = dir // too long: Listen says so
+		}
 	}
 	sum := sha256.Sum256([]byte(dir))
 	return filepath.Join(base, "omniphone-"+hex.EncodeToString(sum[:8])+".sock")
@@ -99,6 +104,10 @@ func claimInstance(dir string) (*instance, error) {
 		return nil, err
 	}
 	in := &instance{lock: f, path: socketPath(dir)}
+	if err := os.MkdirAll(filepath.Dir(in.path), 0o700); err != nil {
+		in.release()
+		return nil, fmt.Errorf("instance socket: %w", err)
+	}
 	// We hold the lock: a socket file left here is a crashed instance's.
 	if err := os.Remove(in.path); err != nil && !errors.Is(err, os.ErrNotExist) {
 		in.release()

@@ -81,6 +81,14 @@ func TestInstance_LongProfilePathUsesAHashedSocket(t *testing.T) {
 	_, err = handOver(context.Background(), dir, instanceRequest{})
 	require.NoError(t, err)
 	require.NoError(t, in.Close())
+
+	t.Setenv("XDG_RUNTIME_DIR", "")
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	require.True(t, strings.HasPrefix(socketPath(dir), filepath.Join(os.Getenv("XDG_CACHE_HOME"), "omniphone")+"/"),
+		"without a runtime directory: the user's cache, not a shared /tmp")
+	in, err = claimInstance(dir)
+	require.NoError(t, err)
+	require.NoError(t, in.Close())
 }
 
 func TestInstance_BadRequestIsAnswered(t *testing.T) {
