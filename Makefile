@@ -54,7 +54,10 @@ $(BIN)/fyne:
 package: build $(BIN)/fyne ## build dist/Omniphone.tar.xz for Linux with the fyne tool
 	@mkdir -p dist
 	$(BIN)/fyne package -os linux --exe $(BIN)/omniphone --icon assets/icon.png --app-build 1
-	mv Omniphone.tar.xz dist/
+	@# fyne's desktop entry cannot name URL schemes: ours handles tel:, callto:, sip: (SPEC C5)
+	rm -rf dist/pkg && mkdir -p dist/pkg && tar -xJf Omniphone.tar.xz -C dist/pkg
+	entry=$$(find dist/pkg -name ru.omniphone.app.desktop) && test -n "$$entry" && install -m 0644 assets/ru.omniphone.app.desktop "$$entry"
+	tar -cJf dist/Omniphone.tar.xz -C dist/pkg $$(ls dist/pkg) && rm -rf dist/pkg Omniphone.tar.xz
 	@echo "dist/Omniphone.tar.xz: unpack it and run 'sudo make install' inside to install"
 
 .PHONY: clean

@@ -1,5 +1,5 @@
-// Package assets embeds Omniphone's icon and UI translations. Only app and
-// cmd import it.
+// Package assets embeds Omniphone's icon, UI translations and Linux
+// desktop entry. Only app and cmd import it.
 package assets
 
 import "embed"
@@ -20,3 +20,11 @@ var PhoneIcon []byte
 //
 //go:embed translations
 var Translations embed.FS
+
+// DesktopEntry is the Linux desktop entry (ru.omniphone.app.desktop): the
+// menu item, and the handler of tel:, callto: and sip: links (SPEC C5).
+// "make package" puts it into the package; "omniphone --register-handlers"
+// installs it for the user with Exec set to the running binary.
+//
+//go:embed ru.omniphone.app.desktop
+var DesktopEntry []byte

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -29,7 +30,7 @@ const secretEnvPrefix = "OMNIPHONE_SECRET_"
 // runHeadless runs the phone without a window until SIGINT or SIGTERM:
 // the same services as the window, call records handed to the sync engine,
 // click-to-call, and the control API on controlAddr ("" for none).
-func runHeadless(dir, controlAddr string, stderr io.Writer) int {
+func runHeadless(dir, controlAddr string, inst *instance, link string, stderr io.Writer) int {
 	fail := func(code int, err error) int {
 		fmt.Fprintln(stderr, "omniphone:", err)
 		return code
@@ -93,9 +94,27 @@ func runHeadless(dir, controlAddr string, stderr io.Writer) int {
 			return fail(1, err)
 		}
 	}
-	attachHeadless(svc.phone, api, book, log)
+	registered := make(chan struct{})
+	var onceRegistered sync.Once
+	attachHeadless(svc.phone, api, book, log, func() { onceRegistered.Do(func() { close(registered) }) })
 	svc.runPhone(ctx, log)
-	svc.startClickToCall(ctx, s, secrets, calllog.Dialer{Phone: svc.phone, Log: book}, log)
+	svc.startClickToCall(ctx, s, secrets, headlessTarget{Dialer: calllog.Dialer{Phone: svc.phone, Log: book}, log: log}, log)
+	links := linkOpener{log: log, raise: func() string { return "it runs headless, without a window to raise" },
+		dial: func(ctx context.Context, target string) error {
+			select {
+			case <-registered:
+			case <-ctx.Done():
+				return fmt.Errorf("call %s: the phone is not registered: %w", target, ctx.Err())
+			}
+			c, err := svc.phone.Dial(target)
+			if err != nil {
+				return fmt.Errorf("call %s: %w", target, err)
+			}
+			log.Info("dialling a link", "call", c.ID())
+			return nil
+		}}
+	inst.Serve(links.handle)
+	stopLink := links.openAtStart(ctx, link)
 
 	var hs *http.Server
 	served := make(chan error, 1)
@@ -122,6 +141,7 @@ func runHeadless(dir, controlAddr string, stderr io.Writer) int {
 		_ = hs.Shutdown(sctx)
 		scancel()
 	}
+	stopLink()
 	svc.StopPhone() // calls hung up, binding removed; their records go to book
 	book.Close()    // waits for the hand-overs to the sync engine
 	log.Info("omniphone stopped")
@@ -129,10 +149,14 @@ func runHeadless(dir, controlAddr string, stderr io.Writer) int {
 }
 
 // attachHeadless sets the phone's event handlers: the control API's event
-// stream (api may be nil), call records, and the log.
-func attachHeadless(p *sip.Phone, api *control.Server, book *calllog.Log, log *slog.Logger) {
+// stream (api may be nil), call records, the log, and onRegistered at
+// every successful registration.
+func attachHeadless(p *sip.Phone, api *control.Server, book *calllog.Log, log *slog.Logger, onRegistered func()) {
 	p.OnRegState(func(ev sip.RegEvent) {
 		log.Info("sip registration", "state", ev.State.String(), "err", ev.Err)
+		if ev.State == sip.RegRegistered {
+			onRegistered()
+		}
 		if api != nil {
 			api.RegEvent(ev)
 		}

@@ -197,7 +197,7 @@ func withoutDisplay(env []string) []string {
 	return out
 }
 
-func freeTCPPort(t *testing.T) int {
+func freeTCPPort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -225,7 +225,7 @@ func sseEvents(resp *http.Response) <-chan control.Event {
 	return ch
 }
 
-func nextEvent(t *testing.T, ch <-chan control.Event) control.Event {
+func nextEvent(t testing.TB, ch <-chan control.Event) control.Event {
 	t.Helper()
 	select {
 	case ev, ok := <-ch:

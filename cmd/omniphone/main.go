@@ -1,7 +1,9 @@
 // Command omniphone is the Omniphone desktop softphone. Without arguments
 // it opens the main window; "omniphone --headless [--control ADDR]" runs the
 // phone without a window, driven by the local control API; "omniphone
-// settings …" manages the settings document from the command line.
+// tel:…" (or callto:, sip:) dials a link in the profile's running instance,
+// which a second launch always hands over to; "omniphone settings …"
+// manages the settings document from the command line.
 package main
 
 import (
@@ -40,10 +42,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configDir := fs.String("config-dir", "", "profile directory (settings, logs); default $OMNIPHONE_CONFIG_DIR or the OS config dir")
 	headless := fs.Bool("headless", false, "run the phone without a window (stop with SIGINT or SIGTERM)")
 	controlAddr := fs.String("control", "", "with --headless: serve the control API on this loopback address, e.g. 127.0.0.1:8089")
+	registerHandlers := fs.Bool("register-handlers", false, "make omniphone this user's handler of tel:, callto: and sip: links (Linux: .desktop file and xdg-mime)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  omniphone [--config-dir DIR]                 open the softphone window\n"+
 			"  omniphone [--config-dir DIR] --headless [--control 127.0.0.1:PORT]\n"+
 			"                                               run the phone without a window\n"+
+			"  omniphone [--config-dir DIR] [--headless] LINK\n"+
+			"                                               dial a tel:, callto: or sip: link (in the running omniphone, if any)\n"+
+			"  omniphone --register-handlers                handle tel:, callto: and sip: links from the desktop and browsers\n"+
 			"  omniphone [--config-dir DIR] settings CMD    manage settings (path, validate FILE, import FILE, export [FILE])\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
@@ -54,24 +60,58 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "omniphone:", errControlNeedsHeadless)
 		return 2
 	}
+	if *registerHandlers {
+		return runRegisterHandlers(stdout, stderr)
+	}
 	dir, err := profileDir(*configDir)
 	if err != nil {
 		fmt.Fprintln(stderr, "omniphone:", err)
 		return 1
 	}
-	switch fs.Arg(0) {
-	case "":
-		if *headless {
-			return runHeadless(dir, *controlAddr, stderr)
-		}
-		return runWindow(dir, stderr)
-	case "settings":
+	var link string
+	switch arg := fs.Arg(0); {
+	case arg == "settings":
 		return runSettings(dir, fs.Args()[1:], stdout, stderr)
-	default:
-		fmt.Fprintf(stderr, "omniphone: unknown command %q\n", fs.Arg(0))
+	case arg != "" && !looksLikeLink(arg):
+		fmt.Fprintf(stderr, "omniphone: unknown command %q\n", arg)
 		fs.Usage()
 		return 2
+	case arg != "":
+		if fs.NArg() > 1 {
+			fmt.Fprintln(stderr, "omniphone: one link at a time")
+			return 2
+		}
+		if _, err := parseLink(arg); err != nil {
+			fmt.Fprintln(stderr, "omniphone:", err)
+			return 2
+		}
+		link = arg
 	}
+	inst, err := claimInstance(dir)
+	if errors.Is(err, errAlreadyRunning) {
+		return handOverCLI(dir, link, stdout, stderr)
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "omniphone:", err)
+		return 1
+	}
+	defer inst.Close()
+	if *headless {
+		return runHeadless(dir, *controlAddr, inst, link, stderr)
+	}
+	return runWindow(dir, inst, link, stderr)
+}
+
+// handOverCLI gives the link (or a request to raise the window) to the
+// omniphone already running with the profile: exit 0 when it took it.
+func handOverCLI(dir, link string, stdout, stderr io.Writer) int {
+	note, err := handOver(context.Background(), dir, instanceRequest{Link: link})
+	if err != nil {
+		fmt.Fprintln(stderr, "omniphone:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "omniphone: handed to the running omniphone (%s): %s\n", dir, note)
+	return 0
 }
 
 func exitUsage(err error) int {
@@ -97,7 +137,7 @@ func profileDir(flagValue string) (string, error) {
 	return filepath.Join(base, "omniphone"), nil
 }
 
-func runWindow(dir string, stderr io.Writer) int {
+func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 	if err := checkDisplay(); err != nil {
 		fmt.Fprintln(stderr, "omniphone:", err)
 		return 2
@@ -146,7 +186,11 @@ func runWindow(dir string, stderr io.Writer) int {
 	ui.Attach(svc.forApp())
 	svc.runPhone(ctx, log)
 	svc.startClickToCall(ctx, s, secrets, ui, log)
+	links := linkOpener{dial: ui.OpenLink, log: log, raise: func() string { ui.Raise(); return "window raised" }}
+	inst.Serve(links.handle)
+	stopLink := links.openAtStart(ctx, link)
 	ui.ShowAndRun()
+	stopLink()
 	svc.StopPhone() // calls end, their records go to the sync engine
 	ui.Close()      // waits for those hand-overs
 	log.Info("omniphone stopped")

@@ -19,6 +19,8 @@ const (
 	bitrixEventsPath = "/bitrix24/events"
 	// eventStreamPath is where each desktop follows its click-to-calls.
 	eventStreamPath = "/api/v1/events/stream"
+	// desktopsPath lists the desktops following their click-to-calls.
+	desktopsPath = "/api/v1/events/desktops"
 )
 
 // clickToCall is team mode's click-to-call: the portal's events arrive at
@@ -73,6 +75,7 @@ func newClickToCall(ctx context.Context, s settings.Settings, secrets settings.S
 func (c *clickToCall) routes(api http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(eventStreamPath, c.hub)
+	mux.HandleFunc(desktopsPath, c.hub.ServeDesktops)
 	if c.handler != nil {
 		mux.Handle(bitrixEventsPath, c.handler)
 	}

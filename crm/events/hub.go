@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -39,9 +40,19 @@ var _ Target = (*Hub)(nil)
 
 // Dial implements Target: the request goes to every stream open for its
 // extension.
+//
+// A callback with no employee mapped (CB1) calls the configured number. In
+// a team that number is usually an extension — a reception desk — whose
+// desktop follows the hub: it then gets the request as a mapped employee's
+// desktop would, rings its operator with the callback card and dials the
+// client on accept. Any other configured number has no desktop to call it
+// from and is ErrNotConnected.
 func (h *Hub) Dial(_ context.Context, req DialRequest) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if req.Extension == "" && req.FallbackNumber != "" && len(h.subs[req.FallbackNumber]) > 0 {
+		req.Extension, req.FallbackNumber = req.FallbackNumber, ""
+	}
 	subs := h.subs[req.Extension]
 	if len(subs) == 0 {
 		return ErrNotConnected
@@ -58,6 +69,35 @@ func (h *Hub) Dial(_ context.Context, req DialRequest) error {
 		return fmt.Errorf("the desktop of %s is not reading its events: %w", req.Extension, ErrNotConnected)
 	}
 	return nil
+}
+
+// Connected lists the extensions whose desktops hold a stream open, sorted.
+func (h *Hub) Connected() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]string, 0, len(h.subs))
+	for ext, subs := range h.subs {
+		if len(subs) > 0 {
+			out = append(out, ext)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// ServeDesktops answers which desktops are connected, as JSON
+// {"extensions": ["101", …]}: a click for any other extension is not
+// dialled (troubleshooting, SPEC §10). It needs a bearer token.
+func (h *Hub) ServeDesktops(w http.ResponseWriter, r *http.Request) {
+	if !h.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="omnisync"`)
+		http.Error(w, "a valid bearer token is required", http.StatusUnauthorized)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		Extensions []string `json:"extensions"`
+	}{h.Connected()})
 }
 
 // keepAlive is how often an idle stream gets a comment line, so proxies

@@ -31,7 +31,8 @@ func (c *collectTarget) all() []DialRequest {
 
 // TestC4_TeamHubPushesEachClickToItsDesktop: two desktops follow the hub;
 // each gets only its own extension's requests; a desktop not connected is
-// reported as such.
+// reported as such; an unmapped callback (CB1) goes to the desktop of the
+// configured number.
 func TestC4_TeamHubPushesEachClickToItsDesktop(t *testing.T) {
 	hub := NewHub([]string{"team-token"}, nil)
 	srv := httptest.NewServer(hub)
@@ -67,6 +68,30 @@ func TestC4_TeamHubPushesEachClickToItsDesktop(t *testing.T) {
 		require.NotEqual(t, "externalCall.7", r.CallID, "desktop 101 never sees 102's click")
 	}
 	require.ErrorIs(t, hub.Dial(ctx, DialRequest{Extension: "103"}), ErrNotConnected)
+
+	// CB1 with no employee mapped: the configured number 101 is a desktop.
+	require.NoError(t, hub.Dial(ctx, DialRequest{Kind: KindCallback, Number: "79991234567", RingFirst: true, FallbackNumber: "101"}))
+	require.Eventually(t, func() bool {
+		for _, r := range desks["101"].all() {
+			if r.Kind == KindCallback {
+				return r.Extension == "101" && r.FallbackNumber == "" && r.Number == "79991234567" && r.RingFirst
+			}
+		}
+		return false
+	}, 10*time.Second, 10*time.Millisecond, "the configured number's desktop rings and then dials the client")
+	require.ErrorIs(t, hub.Dial(ctx, DialRequest{Kind: KindCallback, Number: "79991234567", RingFirst: true, FallbackNumber: "+74951234500"}),
+		ErrNotConnected, "a configured number that is no desktop")
+	require.Equal(t, []string{"101", "102"}, hub.Connected())
+
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/api/v1/events/desktops", nil)
+	hub.ServeDesktops(rec, req)
+	require.Equal(t, http.StatusUnauthorized, rec.Code)
+	rec = httptest.NewRecorder()
+	req.Header.Set("Authorization", "Bearer team-token")
+	hub.ServeDesktops(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	require.JSONEq(t, `{"extensions":["101","102"]}`, rec.Body.String())
 }
 
 func TestC4_TeamHubRefusesAWrongToken(t *testing.T) {

@@ -1,0 +1,222 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+)
+
+// One running omniphone per profile (SPEC C5). The first instance locks
+// omniphone.lock in the profile directory and listens on a unix socket
+// there (mode 0600: only this user connects). A later launch finds the lock
+// taken, hands its link — or, without one, a request to raise the window —
+// to the socket and exits. The lock is the kernel's (flock, LockFileEx), so
+// a crashed instance leaves no lock behind; the socket file it leaves is
+// stale and the next instance replaces it. This also keeps one process per
+// profile's SQLite sync database.
+
+const (
+	lockFile   = "omniphone.lock"
+	socketFile = "omniphone.sock"
+	// maxSocketPath is below the smallest sun_path (104 bytes on macOS).
+	maxSocketPath = 100
+	// handOverWait is how long a second launch waits for the first to
+	// listen (it may be between taking the lock and listening) and answer.
+	handOverWait = 20 * time.Second
+	// requestLimit bounds one hand-over message.
+	requestLimit = 8 << 10
+)
+
+// errAlreadyRunning means another omniphone holds this profile.
+var errAlreadyRunning = errors.New("omniphone is already running with this profile")
+
+// instanceRequest is what a second launch hands over: a link to dial, or
+// nothing (raise the window).
+type instanceRequest struct {
+	Link string `json:"link,omitempty"`
+}
+
+// instanceReply is the running instance's answer.
+type instanceReply struct {
+	Note  string `json:"note,omitempty"`
+	Error string `json:"error,omitempty"`
+}
+
+// instanceHandler carries out a hand-over and says what it did.
+type instanceHandler func(ctx context.Context, req instanceRequest) (string, error)
+
+// instance is this profile's running omniphone: it holds the lock and
+// serves hand-overs from later launches. Close releases both.
+type instance struct {
+	lock *os.File
+	ln   *net.UnixListener
+	path string
+
+	mu      sync.Mutex
+	serving bool
+	wg      sync.WaitGroup
+}
+
+// socketPath is where the instance of profile dir listens: in the profile,
+// or — when that path is too long for a unix socket — in the user's
+// runtime directory (else the user's cache directory, not a shared /tmp),
+// named by a hash of the profile.
+func socketPath(dir string) string {
+	p := filepath.Join(dir, socketFile)
+	if len(p) <= maxSocketPath {
+		return p
+	}
+	base := os.Getenv("XDG_RUNTIME_DIR")
+	if base == "" {
+		if cache, err := os.UserCacheDir(); err == nil {
+			base = filepath.Join(cache, "omniphone")
+		} else {
+			base = dir // too long: Listen says so
+		}
+	}
+	sum := sha256.Sum256([]byte(dir))
+	return filepath.Join(base, "omniphone-"+hex.EncodeToString(sum[:8])+".sock")
+}
+
+// claimInstance makes this process the profile's instance, or returns
+// errAlreadyRunning. The socket listens at once, so hand-overs queue until
+// Serve.
+func claimInstance(dir string) (*instance, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("profile directory: %w", err)
+	}
+	f, err := os.OpenFile(filepath.Join(dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("instance lock: %w", err)
+	}
+	if err := lockExclusive(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	in := &instance{lock: f, path: socketPath(dir)}
+	if err := os.MkdirAll(filepath.Dir(in.path), 0o700); err != nil {
+		in.release()
+		return nil, fmt.Errorf("instance socket: %w", err)
+	}
+	// We hold the lock: a socket file left here is a crashed instance's.
+	if err := os.Remove(in.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		in.release()
+		return nil, fmt.Errorf("remove the stale instance socket: %w", err)
+	}
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: in.path, Net: "unix"})
+	if err != nil {
+		in.release()
+		return nil, fmt.Errorf("instance socket: %w", err)
+	}
+	in.ln = ln
+	if err := os.Chmod(in.path, 0o600); err != nil {
+		_ = in.Close()
+		return nil, fmt.Errorf("instance socket: %w", err)
+	}
+	return in, nil
+}
+
+func (in *instance) release() {
+	_ = unlock(in.lock)
+	_ = in.lock.Close()
+}
+
+// Serve answers hand-overs with h until Close; it returns at once.
+func (in *instance) Serve(h instanceHandler) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.serving {
+		return
+	}
+	in.serving = true
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		for {
+			c, err := in.ln.Accept()
+			if err != nil {
+				return // closed
+			}
+			in.wg.Add(1)
+			go func() {
+				defer in.wg.Done()
+				serveHandOver(c, h)
+			}()
+		}
+	}()
+}
+
+func serveHandOver(c net.Conn, h instanceHandler) {
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(handOverWait))
+	line, err := bufio.NewReader(io.LimitReader(c, requestLimit)).ReadBytes('\n')
+	var rep instanceReply
+	var req instanceRequest
+	if err != nil {
+		rep.Error = fmt.Sprintf("read the request: %v", err)
+	} else if err := json.Unmarshal(line, &req); err != nil {
+		rep.Error = fmt.Sprintf("bad request: %v", err)
+	} else {
+		ctx, cancel := context.WithTimeout(context.Background(), handOverWait-2*time.Second)
+		rep.Note, err = h(ctx, req)
+		cancel()
+		if err != nil {
+			rep.Error = err.Error()
+		}
+	}
+	_ = json.NewEncoder(c).Encode(rep)
+}
+
+// Close stops serving, waits for the hand-overs in progress, removes the
+// socket and releases the lock.
+func (in *instance) Close() error {
+	err := in.ln.Close() // removes the socket file too
+	in.wg.Wait()
+	in.release()
+	return err
+}
+
+// handOver gives req to the running instance of dir and returns its note.
+func handOver(ctx context.Context, dir string, req instanceRequest) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, handOverWait)
+	defer cancel()
+	path := socketPath(dir)
+	var d net.Dialer
+	var c net.Conn
+	for {
+		var err error
+		if c, err = d.DialContext(ctx, "unix", path); err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("the running omniphone does not answer on %s: %w", path, err)
+		case <-time.After(100 * time.Millisecond): // it took the lock and is about to listen
+		}
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	if err := json.NewEncoder(c).Encode(req); err != nil {
+		return "", fmt.Errorf("hand over to the running omniphone: %w", err)
+	}
+	var rep instanceReply
+	if err := json.NewDecoder(c).Decode(&rep); err != nil {
+		return "", fmt.Errorf("the running omniphone's answer: %w", err)
+	}
+	if rep.Error != "" {
+		return "", fmt.Errorf("the running omniphone: %s", rep.Error)
+	}
+	return rep.Note, nil
+}
