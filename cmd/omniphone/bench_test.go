@@ -35,7 +35,7 @@ import (
 //	go test -run '^$' -bench ClickToInvite -benchtime 40x ./cmd/omniphone/
 func BenchmarkClickToInvite(b *testing.B) {
 	k := siptest.StartKamailio(b, map[string]string{"102": "secret102", "103": "secret103", clientUser: "client"})
-	client := startBaresip(b, k, clientUser, "client")
+	client := siptest.StartBaresip(b, siptest.BaresipOptions{User: clientUser, Password: "client", Proxy: k.Addr(), ToneHz: 440})
 	portal := startPortal(b)
 	team := startOmnisync(b, portal, nil)
 	teamDesk := startDesktop(b, k, "102", []string{"OMNIPHONE_SECRET_SYNC_TOKEN=" + teamToken}, func(s *settings.Settings) {
@@ -59,20 +59,20 @@ func BenchmarkClickToInvite(b *testing.B) {
 
 // benchInvites clicks the client's number as user b.N times, each after a
 // random pause of up to spacing.
-func benchInvites(b *testing.B, portal *portalSim, client *baresip, user int, spacing time.Duration) {
+func benchInvites(b *testing.B, portal *portalSim, client *siptest.Baresip, user int, spacing time.Duration) {
 	lat := make([]time.Duration, 0, b.N)
 	for range b.N {
 		if spacing > 0 {
 			time.Sleep(rand.N(spacing)) //nolint:gosec // test jitter
 		}
-		calls, answered := client.calls(), client.count("CALL_ESTABLISHED")
+		calls, answered := client.Calls(), client.Count("CALL_ESTABLISHED")
 		start := time.Now()
 		ev, err := portal.sim.ClickToCall(b24sim.ClickToCallRequest{UserID: user, Phone: clientNumber})
 		require.NoError(b, err)
-		client.waitCount(b, "CALL_ESTABLISHED", answered+1, 30*time.Second)
-		_, at := client.callArrival(calls + 1)
+		client.WaitCount(b, "CALL_ESTABLISHED", answered+1, 30*time.Second)
+		_, at := client.CallArrival(calls + 1)
 		lat = append(lat, at.Sub(start))
-		client.command(b, "hangup", "")
+		client.Command("hangup", "")
 		portal.waitFinished(b, ev.CallID)
 	}
 	slices.Sort(lat)

@@ -27,16 +27,16 @@ const receptionUser = "74951234500"
 // number (a second baresip) instead, and not the client.
 func TestIntegration_CB1_CallbackEndToEnd(t *testing.T) {
 	k := siptest.StartKamailio(t, map[string]string{"102": "secret102", clientUser: "client", receptionUser: "reception"})
-	client := startBaresip(t, k, clientUser, "client")
-	reception := startBaresip(t, k, receptionUser, "reception")
+	client := siptest.StartBaresip(t, siptest.BaresipOptions{User: clientUser, Password: "client", Proxy: k.Addr(), ToneHz: 440})
+	reception := siptest.StartBaresip(t, siptest.BaresipOptions{User: receptionUser, Password: "reception", Proxy: k.Addr(), ToneHz: 440})
 	portal := startPortal(t)
 	d := startPollingDesktop(t, k, portal, "102")
 	before := portal.state(t)
 
 	_, err := portal.sim.Callback(b24sim.CallbackRequest{Phone: "+7 903 555-00-11", Text: "Call me back about the delivery"})
 	require.NoError(t, err)
-	client.waitCount(t, "CALL_ESTABLISHED", 1, 30*time.Second)
-	client.command(t, "hangup", "")
+	client.WaitCount(t, "CALL_ESTABLISHED", 1, 30*time.Second)
+	client.Command("hangup", "")
 	ended := d.callTo(t, clientUser)
 	require.Equal(t, "remote-hangup", ended.Cause)
 	require.Contains(t, d.proc.log(), `msg="callback request accepted without asking (headless)" number=79035550011 employee=102`)
@@ -60,10 +60,10 @@ func TestIntegration_CB1_CallbackEndToEnd(t *testing.T) {
 
 	_, err = portal.sim.Callback(b24sim.CallbackRequest{Phone: "+7 999 000-00-01"})
 	require.NoError(t, err)
-	reception.waitCount(t, "CALL_ESTABLISHED", 1, 30*time.Second)
-	reception.command(t, "hangup", "")
+	reception.WaitCount(t, "CALL_ESTABLISHED", 1, 30*time.Second)
+	reception.Command("hangup", "")
 	d.callTo(t, receptionUser)
 	require.Contains(t, d.proc.log(), `msg="callback request accepted without asking (headless)" number=+74951234500 employee=""`)
-	require.Equal(t, 1, client.count("CALL_ESTABLISHED"), "the unmapped callback did not call the client")
+	require.Equal(t, 1, client.Count("CALL_ESTABLISHED"), "the unmapped callback did not call the client")
 	d.proc.stop(t)
 }

@@ -50,7 +50,7 @@ func clickInChromium(t *testing.T, portalURL, userID, phone string) string {
 // CALL_ID finished — no second registration, one activity, no lead.
 func TestIntegration_C4_ChromiumClickDialsTheClient(t *testing.T) {
 	k := siptest.StartKamailio(t, map[string]string{"102": "secret102", clientUser: "client"})
-	client := startBaresip(t, k, clientUser, "client")
+	client := siptest.StartBaresip(t, siptest.BaresipOptions{User: clientUser, Password: "client", Proxy: k.Addr(), ToneHz: 440})
 	portal := startPortal(t)
 	d := startPollingDesktop(t, k, portal, "102")
 	before := portal.state(t)
@@ -61,8 +61,8 @@ func TestIntegration_C4_ChromiumClickDialsTheClient(t *testing.T) {
 	callID := fields[len(fields)-1]
 	require.True(t, strings.HasPrefix(callID, "externalCall."), "the page names the CALL_ID: %q", msg)
 
-	client.waitCount(t, "CALL_ESTABLISHED", 1, 30*time.Second)
-	client.command(t, "hangup", "")
+	client.WaitCount(t, "CALL_ESTABLISHED", 1, 30*time.Second)
+	client.Command("hangup", "")
 	d.callTo(t, clientUser)
 	st := portal.waitFinished(t, callID)
 	require.Empty(t, st.Calls, "no call left open")

@@ -14,7 +14,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
@@ -148,6 +150,12 @@ func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 		return 1
 	}
 	defer closeLog()
+	// SIGTERM/SIGINT quit cleanly (calls hung up, records handed over,
+	// unregistered) also when they come before the event loop runs — Fyne
+	// catches them only from then on, and until then they would kill us.
+	quitSignals := make(chan os.Signal, 1)
+	signal.Notify(quitSignals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(quitSignals)
 	// Every secret the app reads or writes is masked in the log from then on.
 	secrets := settings.WatchedStore{Store: settings.KeyringStore{}, OnSecret: func(v string) { redactor.Add(v) }}
 
@@ -161,6 +169,8 @@ func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 
 	fa := fyneapp.NewWithID(appID)
 	fa.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
+	started := make(chan struct{})
+	fa.Lifecycle().SetOnStarted(func() { close(started) })
 	log.Info("omniphone starting", "profile", dir)
 	ui := app.New(fa, app.Options{
 		Dir: d, Settings: s, LoadErr: loadErr, Logger: log, Secrets: secrets,
@@ -189,6 +199,19 @@ func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 	links := linkOpener{dial: ui.OpenLink, log: log, raise: func() string { ui.Raise(); return "window raised" }}
 	inst.Serve(links.handle)
 	stopLink := links.openAtStart(ctx, link)
+	go func() {
+		select {
+		case sig := <-quitSignals:
+			log.Info("quitting", "signal", sig.String())
+		case <-ctx.Done():
+			return
+		}
+		select {
+		case <-started:
+			fyne.Do(fa.Quit)
+		case <-ctx.Done():
+		}
+	}()
 	ui.ShowAndRun()
 	stopLink()
 	svc.StopPhone() // calls end, their records go to the sync engine

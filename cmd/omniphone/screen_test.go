@@ -86,6 +86,7 @@ func centre(r image.Rectangle) image.Point {
 // window is the app's window on the X server, as last seen.
 type window struct {
 	t    *testing.T
+	pid  int // the app's process
 	name string
 	geo  geometry
 }
@@ -93,7 +94,7 @@ type window struct {
 // shot saves a screenshot of the whole window, as big as it is now, to path.
 func (w *window) shot(path string) image.Image {
 	w.t.Helper()
-	g, ok := windowGeometry(w.name)
+	g, ok := windowGeometry(w.pid, w.name)
 	require.True(w.t, ok, "the window %q is viewable", w.name)
 	w.geo = g
 	return screenshot(w.t, path, g)

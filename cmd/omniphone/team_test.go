@@ -301,7 +301,7 @@ func (d *desktop) requireNoCalls(t testing.TB) {
 // configured callback number (CB1).
 func TestIntegration_C4_TeamModeEachDesktopDialsItsOwnClicks(t *testing.T) {
 	k := siptest.StartKamailio(t, map[string]string{"102": "secret102", "103": "secret103", clientUser: "client"})
-	client := startBaresip(t, k, clientUser, "client")
+	client := siptest.StartBaresip(t, siptest.BaresipOptions{User: clientUser, Password: "client", Proxy: k.Addr(), ToneHz: 440})
 	portal := startPortal(t)
 	team := startOmnisync(t, portal, func(s *settings.Settings) { s.Callback.Number = "103" }) // the reception desk
 
@@ -329,8 +329,8 @@ func TestIntegration_C4_TeamModeEachDesktopDialsItsOwnClicks(t *testing.T) {
 		ev, err := portal.sim.ClickToCall(b24sim.ClickToCallRequest{UserID: tc.user, Phone: "+7 903 555-00-11"})
 		require.NoError(t, err)
 		require.NotEmpty(t, ev.CallID)
-		client.waitCount(t, "CALL_ESTABLISHED", i+1, 30*time.Second)
-		client.command(t, "hangup", "")
+		client.WaitCount(t, "CALL_ESTABLISHED", i+1, 30*time.Second)
+		client.Command("hangup", "")
 		ended := tc.caller.callTo(t, clientUser)
 		require.Equal(t, "remote-hangup", ended.Cause, "the client hung up")
 		st := portal.waitFinished(t, ev.CallID)
@@ -339,7 +339,7 @@ func TestIntegration_C4_TeamModeEachDesktopDialsItsOwnClicks(t *testing.T) {
 		require.Equal(t, before.count("LEAD"), st.count("LEAD"), "no lead: the line does not auto-create, the contact is known")
 		tc.silent.requireNoCalls(t)
 	}
-	require.Equal(t, 2, client.count("CALL_ESTABLISHED"), "each click reached the client once")
+	require.Equal(t, 2, client.Count("CALL_ESTABLISHED"), "each click reached the client once")
 
 	// The portal delivered its events online to omnisync, which took them;
 	// a forged event (wrong application_token) is refused and dials nothing.

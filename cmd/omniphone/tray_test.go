@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -73,11 +72,11 @@ func TestIntegration_StartMinimisedToTheTray(t *testing.T) {
 	}
 	// The icon is up; the window must stay unmapped.
 	time.Sleep(time.Second)
-	out, _ := exec.Command("xwininfo", "-name", "Omniphone").CombinedOutput()
-	require.NotContains(t, string(out), "IsViewable", "started minimised, the window must not show")
+	_, shown := windowGeometry(app.cmd.Process.Pid, "Omniphone")
+	require.False(t, shown, "started minimised, the window must not show")
 
 	call := conn.Object(item, "/StatusNotifierItem").Call("org.kde.StatusNotifierItem.Activate", 0, int32(10), int32(10))
 	require.NoError(t, call.Err)
-	waitForWindow(t, "Omniphone", app.exited, app.out)
+	waitForWindow(t, app.cmd.Process.Pid, "Omniphone", app.exited, app.out)
 	require.NotContains(t, app.stop(t), "start minimised needs a tray")
 }

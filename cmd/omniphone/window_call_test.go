@@ -92,7 +92,7 @@ func TestIntegration_WindowFullCall(t *testing.T) {
 			t.Logf("--- omniphone output ---\n%s\n--- log ---\n%s", appOut.String(), siptest.Tail(readLog(), 6000))
 		}
 	})
-	win := &window{t: t, name: "Omniphone", geo: waitForWindow(t, "Omniphone", exited, &appOut)}
+	win := &window{t: t, pid: cmd.Process.Pid, name: "Omniphone", geo: waitForWindow(t, cmd.Process.Pid, "Omniphone", exited, &appOut)}
 	require.Eventually(t, func() bool { return k.Registered(operator) }, 30*time.Second, 100*time.Millisecond,
 		"the window's phone registers %s with Kamailio", operator)
 	art := artifactDir(t)

@@ -27,7 +27,7 @@ func TestIntegration_C5_SecondLaunchReachesTheWindow(t *testing.T) {
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
-	waitForWindow(t, "Omniphone", exited, &appOut)
+	waitForWindow(t, cmd.Process.Pid, "Omniphone", exited, &appOut)
 
 	out, errOut, code := runOmniphone(t, nil, "--config-dir", profile)
 	require.Zero(t, code, errOut)
@@ -37,7 +37,7 @@ func TestIntegration_C5_SecondLaunchReachesTheWindow(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Equal(t, "omniphone: the running omniphone: the phone is not registered\n", errOut)
 
-	waitForWindow(t, "Omniphone", exited, &appOut) // still there
+	waitForWindow(t, cmd.Process.Pid, "Omniphone", exited, &appOut) // still there
 	require.Contains(t, logOf(t, profile), `msg="dialling a link" link="callto://+7 912 345 67 89" target=+79123456789`)
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,7 +28,7 @@ func TestIntegration_WindowScreenshot(t *testing.T) {
 	omniphoneBinary(t) // built before the clock starts
 	start := time.Now()
 	app := startApp(t, filepath.Join(t.TempDir(), "profile"))
-	geo := waitForWindow(t, "Omniphone", app.exited, app.out)
+	geo := waitForWindow(t, app.cmd.Process.Pid, "Omniphone", app.exited, app.out)
 	t.Logf("window mapped %v after start: %+v", time.Since(start).Round(time.Millisecond), geo)
 
 	shot := filepath.Join(artifactDir(t), "omniphone-window.png")
@@ -55,7 +56,10 @@ type geometry struct{ X, Y, W, H int }
 
 var geoLine = regexp.MustCompile(`(?m)^\s*(Absolute upper-left X|Absolute upper-left Y|Width|Height):\s+(-?\d+)`)
 
-func waitForWindow(t *testing.T, name string, exited <-chan error, appOut fmt.Stringer) geometry {
+// waitForWindow waits until the process pid shows a window called name
+// and returns where it is. Only that process's windows count: the window
+// of an app a previous test stopped may still be on the display.
+func waitForWindow(t *testing.T, pid int, name string, exited <-chan error, appOut fmt.Stringer) geometry {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -64,7 +68,7 @@ func waitForWindow(t *testing.T, name string, exited <-chan error, appOut fmt.St
 			t.Fatalf("the app exited before its window appeared (%v):\n%s", err, appOut.String())
 		default:
 		}
-		if g, ok := windowGeometry(name); ok {
+		if g, ok := windowGeometry(pid, name); ok {
 			return g
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -75,8 +79,15 @@ func waitForWindow(t *testing.T, name string, exited <-chan error, appOut fmt.St
 
 // windowGeometry is where the viewable window called name is now: a
 // window grows when its content needs more room.
-func windowGeometry(name string) (geometry, bool) {
-	out, err := exec.Command("xwininfo", "-name", name).Output()
+// windowGeometry finds the viewable window called name of process pid
+// (GLFW sets _NET_WM_PID) with xdotool and measures it with xwininfo.
+func windowGeometry(pid int, name string) (geometry, bool) {
+	ids, err := exec.Command("xdotool", "search", "--onlyvisible", "--pid", strconv.Itoa(pid), "--name", "^"+regexp.QuoteMeta(name)+"$").Output()
+	fields := strings.Fields(string(ids))
+	if err != nil || len(fields) == 0 {
+		return geometry{}, false
+	}
+	out, err := exec.Command("xwininfo", "-id", fields[0]).Output()
 	if err != nil || !bytes.Contains(out, []byte("IsViewable")) {
 		return geometry{}, false
 	}
@@ -124,7 +135,7 @@ func artifactDir(t *testing.T) string {
 func requireX(t *testing.T) {
 	t.Helper()
 	missing := ""
-	for _, tool := range []string{"xwininfo", "import"} {
+	for _, tool := range []string{"xwininfo", "import", "xdotool"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			missing = tool
 		}
@@ -136,4 +147,15 @@ func requireX(t *testing.T) {
 		t.Fatalf("needs an X server in DISPLAY and xwininfo/import (missing: %q): run `make test`, which installs them and starts Xvfb", missing)
 	}
 	t.Skip("no X server; `make test` runs this under Xvfb")
+}
+
+// TestIntegration_EarlySIGTERMQuitsCleanly: a SIGTERM that comes before
+// the event loop runs (a logout right after login) still quits cleanly
+// instead of killing the app.
+func TestIntegration_EarlySIGTERMQuitsCleanly(t *testing.T) {
+	requireX(t)
+	app := startApp(t, filepath.Join(t.TempDir(), "profile"))
+	time.Sleep(150 * time.Millisecond)
+	log := app.stop(t)
+	require.Contains(t, log, "omniphone stopped")
 }

@@ -27,6 +27,7 @@ type Baresip struct {
 	Proc   *Proc
 	mu     sync.Mutex
 	events []map[string]any
+	at     []time.Time // when each event arrived
 	notify chan struct{}
 }
 
@@ -149,6 +150,7 @@ func (b *Baresip) readEvents() {
 		}
 		b.mu.Lock()
 		b.events = append(b.events, ev)
+		b.at = append(b.at, time.Now())
 		b.mu.Unlock()
 		select {
 		case b.notify <- struct{}{}:
