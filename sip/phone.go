@@ -53,6 +53,7 @@ type Phone struct {
 
 	active     atomic.Pointer[Call]
 	reregister chan struct{}
+	gate       *gate
 	wg         sync.WaitGroup // call goroutines
 }
 
@@ -92,10 +93,12 @@ func (p *Phone) build() error {
 	acc := cfg.Account
 	domainHost, _, _ := splitHostPort(acc.Domain)
 
+	p.gate = newGate(cfg.Hardening)
 	ua, err := sipgo.NewUA(
 		// diago uses the UA name as the user part of our Contact.
 		sipgo.WithUserAgent(acc.User),
 		sipgo.WithUserAgentHostname(domainHost),
+		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(p.gate.filter)),
 	)
 	if err != nil {
 		return fmt.Errorf("sip user agent: %w", err)
@@ -111,6 +114,7 @@ func (p *Phone) build() error {
 		contactHost = resolved.String()
 	}
 	p.laddr = net.JoinHostPort(contactHost, strconv.Itoa(cfg.BindPort))
+	p.gate.tp, p.gate.laddr = ua.TransportLayer(), p.laddr
 	p.contact = gosip.Uri{
 		Scheme:    "sip",
 		User:      acc.User,
@@ -203,6 +207,7 @@ func (p *Phone) Run(ctx context.Context) error {
 	// "use of closed network connection" and the registrar would keep a
 	// dead binding until it expired. So they outlive ctx until shutdown
 	// has finished.
+	p.gate.resolve(ctx, p.cfg.Account, p.cfg.Account.Transport)
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	if err := p.dg.ServeBackground(listenCtx, p.serveInvite); err != nil {
