@@ -221,7 +221,15 @@ func (p *Phone) Run(ctx context.Context) error {
 	p.log.Info("sip listening", "addr", p.laddr, "transport", p.cfg.Account.Transport)
 
 	reg := newRegistration(p)
+	var helpers sync.WaitGroup
+	helpers.Go(func() { reg.keepAlive(ctx) })
+	watch := newNetWatch(p.cfg.Hardening.NetworkPoll, func(reason string) {
+		p.log.Info("registering again", "reason", reason)
+		p.Reregister()
+	})
+	helpers.Go(func() { watch.run(ctx) })
 	reg.loop(ctx)
+	helpers.Wait()
 
 	// Shutdown: calls first (their BYEs need the transport), then our binding.
 	p.hangupAll()

@@ -18,6 +18,12 @@ import (
 //go:embed kamailio.cfg
 var kamailioCfg string
 
+// SharedDomain is a SIP domain every test Kamailio serves besides its own
+// 127.0.0.1:port, so that one account can register with any of several
+// instances (registrar failover). It is never resolved: requests go to the
+// instances' addresses.
+const SharedDomain = "omniphone.test"
+
 // Kamailio is a running registrar/proxy with digest users.
 type Kamailio struct {
 	t    testing.TB
