@@ -14,10 +14,11 @@ run=("${build[@]}" libgl1-mesa-dri)
 # for the simulator's page,
 # and the SIP peers: Kamailio (registrar/proxy), baresip (the other party),
 # SIPp (Debian's sip-tester, load), PostgreSQL for team mode, and PulseAudio
-# (a null sink plays a tone and captures it back).
+# (a null sink plays a tone and captures it back), and sipvicious (the SIP
+# scanners svmap, svwar and svcrack that the hostile-traffic tests run).
 test=("${run[@]}" xvfb xauth x11-utils imagemagick xdotool dbus dbus-bin dbus-daemon
       gnome-keyring libsecret-tools chromium kamailio baresip-core sip-tester
-      postgresql-15 pulseaudio)
+      postgresql-15 pulseaudio sipvicious)
 
 case "${1:-}" in
   run) want=("${run[@]}") ;;

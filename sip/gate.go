@@ -24,7 +24,8 @@ var errUntrustedStream = errors.New("connection from an untrusted address")
 //
 //   - ghost-call protection: an out-of-dialog request (no To tag) from an
 //     address that is not one of the account's registrars, its proxy or a
-//     trusted source is answered 403 and never reaches the phone;
+//     trusted source is answered 403 and never reaches the phone; after
+//     ten 403s an address gets one every 10 s and silence otherwise;
 //   - flood protection: each source's new out-of-dialog requests pass a
 //     token bucket; beyond it the phone answers 503 with Retry-After;
 //   - malformed datagrams are dropped.
@@ -73,12 +74,16 @@ type trustSet struct {
 }
 
 const (
-	gateSources      = 1024 // token buckets kept, least recently used evicted
-	gateAnswersRate  = 50   // 403/503 answers per second, all sources together
-	gateRetryAfterS  = "5"
-	gateAnswerBurst  = 50
-	resolveTimeout   = 3 * time.Second
-	keepAlivePayload = "\r\n\r\n"
+	gateSources     = 1024 // token buckets kept, least recently used evicted
+	gateAnswersRate = 50   // 403/503 answers per second, all sources together
+	gateRetryAfterS = "5"
+	gateAnswerBurst = 50
+	// strangerAnswerRate and strangerAnswerBurst: 403s per untrusted
+	// address (one every 10 s after the first ten).
+	strangerAnswerRate  = 0.1
+	strangerAnswerBurst = 10
+	resolveTimeout      = 3 * time.Second
+	keepAlivePayload    = "\r\n\r\n"
 )
 
 func newGate(h Hardening) *gate {
@@ -170,10 +175,13 @@ func (g *gate) isTrusted(src net.Addr, stream bool) bool {
 // filter is sipgo's TransportReadFilter: it returns the data to parse, nil
 // to drop it, or an error to close a stream connection.
 func (g *gate) filter(info gosip.TransportReadProps, data []byte) ([]byte, error) {
-	if isKeepAlive(data) || bytes.HasPrefix(data, []byte("SIP/2.0 ")) {
-		return data, nil // keep-alives and responses: sipgo matches them to our transactions
+	if isKeepAlive(data) {
+		return data, nil
 	}
 	if !strings.EqualFold(info.Transport, "udp") {
+		if bytes.HasPrefix(data, []byte("SIP/2.0 ")) {
+			return data, nil // responses: sipgo matches them to our transactions
+		}
 		// A stream carries parts of messages; the trust decision is taken
 		// per connection, by its remote address.
 		if g.isTrusted(info.RemoteAddr, true) {
@@ -184,14 +192,15 @@ func (g *gate) filter(info gosip.TransportReadProps, data []byte) ([]byte, error
 	}
 	msg, perr := gosip.ParseMessage(data)
 	if perr != nil {
-		// A datagram that is not SIP is dropped, not an error: returning
-		// one would make sipgo stop reading the listener.
+		// A datagram that is not SIP is dropped here, quietly (sipgo would
+		// log each one in full at error level), and not as an error:
+		// returning one would make sipgo stop reading the listener.
 		g.stats.malformed.Add(1)
 		return nil, nil //nolint:nilerr // see above
 	}
 	req, ok := msg.(*gosip.Request)
 	if !ok {
-		return data, nil
+		return data, nil // a response: sipgo matches it to our transactions
 	}
 	src := info.RemoteAddr.String()
 	trusted := g.isTrusted(info.RemoteAddr, false)
@@ -199,7 +208,14 @@ func (g *gate) filter(info gosip.TransportReadProps, data []byte) ([]byte, error
 		return data, nil
 	}
 	if !trusted && !g.h.AllowAnySource && !inDialog(req) && !req.IsAck() {
-		g.answer(req, src, 403, "Forbidden", &g.stats.forbidden)
+		// A stranger gets a few 403s, then silence: scanners that wait for
+		// answers (svcrack, svwar) give up instead of flooding on.
+		host, _, _ := net.SplitHostPort(src)
+		if g.strangerBucket(host).Allow() {
+			g.answer(req, src, 403, "Forbidden", &g.stats.forbidden)
+		} else {
+			g.stats.dropped.Add(1)
+		}
 		return nil, nil
 	}
 	// Trusted out-of-dialog requests, and anything an untrusted address may
@@ -217,6 +233,17 @@ func (g *gate) filter(info gosip.TransportReadProps, data []byte) ([]byte, error
 		return nil, nil
 	}
 	return data, nil
+}
+
+// strangerBucket limits the 403s one untrusted address gets.
+func (g *gate) strangerBucket(host string) *rate.Limiter {
+	key := "stranger " + host
+	if l, ok := g.buckets.Get(key); ok {
+		return l
+	}
+	l := rate.NewLimiter(strangerAnswerRate, strangerAnswerBurst)
+	g.buckets.Add(key, l)
+	return l
 }
 
 func (g *gate) bucket(src string) *rate.Limiter {

@@ -2,9 +2,11 @@ package sip
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -165,4 +167,89 @@ func TestIntegrationFlood(t *testing.T) {
 	// Token bucket: at most burst + rate × time, retransmissions included.
 	require.LessOrEqual(t, float64(proxied.rings), defaultRequestBurst+defaultRequestRate*proxied.elapsed.Seconds()+1)
 	require.Less(t, proxied.rssPeak-proxied.rssBefore, int64(64<<20), "RSS grew by more than 64 MiB")
+}
+
+// TestIntegrationMalformedTraffic sends garbage and truncated SIP to the
+// phone's port, from a stranger and from a trusted address: the phone
+// stays registered and still answers OPTIONS.
+func TestIntegrationMalformedTraffic(t *testing.T) {
+	k := siptest.StartKamailio(t, callUsers)
+	p, pingPort, rings := hostilePhone(t, k)
+	invite := "INVITE sip:bob@" + p.LocalAddr() + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bKx;rport\r\nFrom: <sip:x@y>;tag=1\r\nTo: <sip:bob@y>\r\n" +
+		"Call-ID: junk\r\nCSeq: 1 INVITE\r\nContent-Type: application/sdp\r\nContent-Length: 500\r\n\r\nv=0\r\n"
+	junk := [][]byte{
+		[]byte("\x00\x01\x02\xff\xfe garbage"),
+		[]byte(invite[:40]), // cut in the Via
+		[]byte(invite),      // Content-Length beyond the body
+		[]byte(strings.Replace(invite, "CSeq: 1 INVITE", "CSeq: x", 1)),
+		[]byte(strings.Replace(invite, "Via:", "Via", 1)), // a header without a colon
+		[]byte("SIP/2.0 999999999999 Whatever\r\n\r\n"),
+		[]byte("INVITE  SIP/2.0\r\n\r\n"),
+		[]byte(strings.Repeat("A", 60000)),
+		[]byte("\r\n\r\n\r\n\r\n\r\n"),
+		[]byte("OPTIONS sip:x SIP/2.0\r\n" + strings.Repeat("X-Long: "+strings.Repeat("v", 1000)+"\r\n", 50) + "\r\n"),
+	}
+	for _, from := range []int{0, pingPort} {
+		for range 20 {
+			require.NoError(t, siptest.SendUDP(from, p.LocalAddr(), junk...))
+		}
+	}
+	// The trusted sender's valid requests among the junk spent its token
+	// bucket: the phone answers again once the bucket refills.
+	require.Eventually(t, func() bool { return siptest.Options(pingPort, p.LocalAddr(), time.Second) == 200 },
+		15*time.Second, 200*time.Millisecond, "the phone does not answer OPTIONS after the garbage")
+	require.Greater(t, p.GateStats().Malformed, uint64(0))
+	require.Zero(t, rings.Load())
+	require.Equal(t, RegRegistered, p.RegState())
+	require.True(t, k.Registered("bob"))
+	p.Reregister() // the registrar still talks to us
+	n := p.ev.regCount()
+	p.ev.waitReg(t, RegRegistered, n)
+}
+
+// TestIntegrationSipvicious points the sipvicious scanners at the phone:
+// svmap may see a SIP device answering 403, svwar must find no extension
+// (with and without --force) and svcrack no password; the phone stays
+// registered and never rings.
+func TestIntegrationSipvicious(t *testing.T) {
+	svmap := siptest.RequirePeer(t, "svmap", "sipvicious")
+	svwar := siptest.RequirePeer(t, "svwar", "sipvicious")
+	svcrack := siptest.RequirePeer(t, "svcrack", "sipvicious")
+	k := siptest.StartKamailio(t, callUsers)
+	p, pingPort, rings := hostilePhone(t, k)
+	_, port, err := net.SplitHostPort(p.LocalAddr())
+	require.NoError(t, err)
+	run := func(name, bin string, args ...string) string {
+		dir := t.TempDir()
+		pr := siptest.StartProc(t, name, dir, bin, append(args, "-p", port, "-b", "127.0.0.1", "127.0.0.1")...)
+		select {
+		case <-pr.Done():
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("%s did not finish", name)
+		}
+		out, err := os.ReadFile(pr.Log)
+		require.NoError(t, err)
+		t.Logf("%s:\n%s", name, siptest.Tail(string(out), 1500))
+		return string(out)
+	}
+
+	dict := filepath.Join(t.TempDir(), "users.txt")
+	require.NoError(t, os.WriteFile(dict, []byte("alice\nbob\ncarol\nadmin\n"), 0o644))
+	run("svmap", svmap)
+	for _, args := range [][]string{{"-m", "REGISTER"}, {"-m", "INVITE"}, {"-m", "OPTIONS"}, {"-m", "REGISTER", "--force"}} {
+		out := run("svwar"+strings.Join(args, ""), svwar, append([]string{"-e", "100-130", "-d", dict}, args...)...)
+		require.Contains(t, out, "found nothing", "svwar %v enumerated something", args)
+	}
+	// svcrack gets no challenge to answer, only a few 403s, then silence:
+	// it stops by itself (after --maximumtime, 10 s, without an answer).
+	out := run("svcrack", svcrack, "-u", "bob", "-r", "100-999")
+	require.NotContains(t, out, "The password for", "svcrack found a password")
+	require.Contains(t, out, "since we last received a response - stopping")
+
+	require.Zero(t, rings.Load(), "a scanner's INVITE rang")
+	require.Greater(t, p.GateStats().Forbidden, uint64(0))
+	require.Equal(t, RegRegistered, p.RegState())
+	require.True(t, k.Registered("bob"))
+	require.Equal(t, 200, siptest.Options(pingPort, p.LocalAddr(), 2*time.Second))
 }

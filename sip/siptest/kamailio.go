@@ -115,11 +115,16 @@ func Options(fromPort int, addr string, timeout time.Duration) int {
 	}
 }
 
-// SendUDP sends each datagram to addr from one ephemeral port of 127.0.0.1.
-func SendUDP(addr string, datagrams ...[]byte) error {
-	c, err := net.Dial("udp", addr)
+// SendUDP sends each datagram to addr from 127.0.0.1:fromPort (0: an
+// ephemeral port).
+func SendUDP(fromPort int, addr string, datagrams ...[]byte) error {
+	ra, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return err
+		return fmt.Errorf("resolve %s: %w", addr, err)
+	}
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: fromPort}, ra)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", addr, err)
 	}
 	defer c.Close()
 	for _, d := range datagrams {
