@@ -43,7 +43,7 @@ func BenchmarkIntegrationSIPpFlood(b *testing.B) {
 func BenchmarkIntegrationRegistrarReturn(b *testing.B) {
 	var total time.Duration
 	for range b.N {
-		total += registrarReturn(b)
+		total += registrarReturn(b, TransportUDP)
 	}
 	b.ReportMetric(total.Seconds()/float64(b.N), "reregister-s")
 }

@@ -31,15 +31,27 @@ func waitBinding(t testing.TB, k *siptest.Kamailio, user string, timeout time.Du
 	return time.Since(start)
 }
 
-// registrarReturn registers bob, stops Kamailio (its bindings are lost),
-// waits until the phone has noticed (keep-alive fails, REGISTER times
-// out), starts Kamailio again and returns the time from Kamailio answering
-// again to bob's binding being back in its location table.
-func registrarReturn(t testing.TB) time.Duration {
+// registrarReturn registers bob over tr, stops Kamailio (its bindings are
+// lost), waits until the phone has noticed (keep-alive fails, REGISTER
+// times out), starts Kamailio again and returns the time from Kamailio
+// answering again to bob's binding being back in its location table.
+func registrarReturn(t testing.TB, tr Transport) time.Duration {
 	k := siptest.StartKamailio(t, callUsers)
-	p := startPhone(t, k, "bob", "bob123", phoneHz, resilientConfig)
+	p := startPhone(t, k, "bob", "bob123", phoneHz, func(c *Config) {
+		resilientConfig(c)
+		c.Account.Transport = tr
+	})
 	p.ev.waitReg(t, RegRegistered, 0)
 	waitBinding(t, k, "bob", 10*time.Second)
+
+	if tr == TransportUDP {
+		// The keep-alive is an OPTIONS from our listening port (the one the
+		// NAT binding is for) every second.
+		from := "from " + p.LocalAddr() + " "
+		start := k.Proc.CountLog("REQ OPTIONS", from)
+		time.Sleep(2500 * time.Millisecond)
+		require.GreaterOrEqual(t, k.Proc.CountLog("REQ OPTIONS", from)-start, 2, "no keep-alive OPTIONS from %s", p.LocalAddr())
+	}
 
 	n := p.ev.regCount()
 	k.Stop()
@@ -52,11 +64,16 @@ func registrarReturn(t testing.TB) time.Duration {
 
 // TestIntegrationRegistrarReturn: the registrar goes away and comes back
 // (with an empty location table); the phone notices through its
-// keep-alive and is registered again within 5 s of the return.
+// keep-alive (OPTIONS on UDP, CRLF on TCP) and is registered again within
+// 5 s of the return.
 func TestIntegrationRegistrarReturn(t *testing.T) {
-	d := registrarReturn(t)
-	t.Logf("re-registered %s after the registrar came back", d.Round(time.Millisecond))
-	require.LessOrEqual(t, d, 5*time.Second)
+	for _, tr := range []Transport{TransportUDP, TransportTCP} {
+		t.Run(string(tr), func(t *testing.T) {
+			d := registrarReturn(t, tr)
+			t.Logf("re-registered %s after the registrar came back", d.Round(time.Millisecond))
+			require.LessOrEqual(t, d, 5*time.Second)
+		})
+	}
 }
 
 // TestIntegrationRegistrarFailover: with the primary Kamailio down the

@@ -46,20 +46,20 @@ func (r *registration) keepAlive(ctx context.Context) {
 		case RegRegistered:
 			if now.Sub(lastPing) >= h.KeepAlive {
 				lastPing = now
-				if err := r.ping(ctx, r.current()); err != nil && ctx.Err() == nil {
+				if err := r.ping(ctx, r.current(), false); err != nil && ctx.Err() == nil {
 					r.p.log.Warn("keep-alive failed; registering again", "registrar", r.current(), "error", err)
 					r.p.Reregister()
 				}
 			}
 			if r.target.Load() != 0 && now.Sub(lastFailback) >= h.FailbackAfter {
 				lastFailback = now
-				if r.ping(ctx, r.registrars[0]) == nil {
+				if r.ping(ctx, r.registrars[0], true) == nil {
 					r.failback.Store(true)
 					r.p.Reregister()
 				}
 			}
 		case RegFailed:
-			if r.unanswered.Load() && r.ping(ctx, r.current()) == nil {
+			if r.unanswered.Load() && r.ping(ctx, r.current(), true) == nil {
 				r.p.log.Info("registrar answers again; registering", "registrar", r.current())
 				r.p.Reregister()
 			}
@@ -71,13 +71,18 @@ func (r *registration) keepAlive(ctx context.Context) {
 // ping checks that the registrar at hp is reachable: OPTIONS on UDP (any
 // answer will do), a CRLF CRLF keep-alive on the registration's TCP
 // connection (RFC 5626 §4.4.1; sipgo's reader consumes the CRLF pong, so a
-// dead peer shows as a write error or a closed connection).
-func (r *registration) ping(ctx context.Context, hp string) error {
+// dead peer shows as a write error or a closed connection). A probe (of a
+// registrar we are not registered with) sends OPTIONS over a new TCP
+// connection when there is none.
+func (r *registration) ping(ctx context.Context, hp string, probe bool) error {
 	p := r.p
 	ctx, cancel := context.WithTimeout(ctx, min(p.cfg.RequestTimeout, maxPingTimeout))
 	defer cancel()
 	if p.cfg.Account.Transport == TransportTCP {
-		return r.pingStream(ctx, hp)
+		err := r.pingStream(ctx, hp)
+		if err == nil || !probe || !errors.Is(err, errNoConnection) {
+			return err
+		}
 	}
 	host, port, _ := splitHostPort(hp)
 	req := gosip.NewRequest(gosip.OPTIONS, gosip.Uri{Scheme: "sip", Host: host, Port: port})
@@ -100,6 +105,9 @@ func (r *registration) ping(ctx context.Context, hp string) error {
 	return nil
 }
 
+// errNoConnection: the registrar has no TCP connection to ping on.
+var errNoConnection = errors.New("no connection")
+
 // pingStream writes a CRLF CRLF keep-alive on our TCP connection to hp.
 func (r *registration) pingStream(ctx context.Context, hp string) error {
 	host, port, _ := splitHostPort(hp)
@@ -115,7 +123,7 @@ func (r *registration) pingStream(ctx context.Context, hp string) error {
 		addr := net.JoinHostPort(ip.IP.String(), strconv.Itoa(port))
 		conn, err := r.p.ua.TransportLayer().GetConnection("tcp", addr)
 		if err != nil || conn == nil {
-			errs = append(errs, fmt.Errorf("no connection to %s", addr))
+			errs = append(errs, fmt.Errorf("%w to %s", errNoConnection, addr))
 			continue
 		}
 		err = writeKeepAlive(conn)
