@@ -277,8 +277,8 @@ func (p *Phone) inviteHeaders(callerID string) []gosip.Header {
 			from.Address.User = callerID
 		}
 	}
-	if hostPortWithDefault(acc.Proxy, 5060) != hostPortWithDefault(acc.Domain, 5060) {
-		ph, pp, _ := splitHostPort(acc.Proxy)
+	if proxy := p.outboundProxy(); hostPortWithDefault(proxy, 5060) != hostPortWithDefault(acc.Domain, 5060) {
+		ph, pp, _ := splitHostPort(proxy)
 		route := gosip.Uri{Scheme: "sip", Host: ph, Port: pp, UriParams: gosip.NewParams()}
 		route.UriParams.Add("lr", "")
 		hdrs = append(hdrs, &gosip.RouteHeader{Address: route})

@@ -5,6 +5,17 @@ import (
 	"time"
 )
 
+// outboundProxy is where calls go: the account's Proxy, or, when the proxy
+// is the registrar (the default), the registrar in use, so that calls
+// follow a failover.
+func (p *Phone) outboundProxy() string {
+	acc := p.cfg.Account
+	if reg := p.reg.Load(); reg != nil && acc.Proxy == acc.Registrar {
+		return reg.current()
+	}
+	return acc.Proxy
+}
+
 // current is the registrar in use: the account's Registrar, or a failover
 // registrar after it failed.
 func (r *registration) current() string {

@@ -113,6 +113,20 @@ func TestIntegrationRegistrarFailover(t *testing.T) {
 		t.Fatal("a call through the secondary did not ring")
 	}
 
+	// Calls go out through the registrar in use: carol, registered only
+	// with the secondary, is reached.
+	carol := startPhone(t, secondary, "carol", "carol123", baresipHz, func(c *Config) {
+		c.Account.Domain = siptest.SharedDomain
+		c.Account.Registrar = secondary.Addr()
+	})
+	carol.ev.waitReg(t, RegRegistered, 0)
+	out, err := p.Dial("carol")
+	require.NoError(t, err)
+	in := carol.ev.waitIncoming(t, 1)
+	require.NoError(t, in.Reject(486))
+	end := p.ev.waitCall(t, out, CallEnded, 20*time.Second)
+	require.Equal(t, 486, end.SIPCode, "the call through the secondary ended with %s", end.Reason)
+
 	primary.Start()
 	d = waitBinding(t, primary, "bob", 30*time.Second)
 	t.Logf("back on the primary %s after it returned", d.Round(time.Millisecond))

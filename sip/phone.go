@@ -54,7 +54,8 @@ type Phone struct {
 	active     atomic.Pointer[Call]
 	reregister chan struct{}
 	gate       *gate
-	wg         sync.WaitGroup // call goroutines
+	reg        atomic.Pointer[registration] // set while Run runs
+	wg         sync.WaitGroup               // call goroutines
 }
 
 // New validates cfg and builds a Phone. Nothing is sent or bound until Run.
@@ -221,6 +222,7 @@ func (p *Phone) Run(ctx context.Context) error {
 	p.log.Info("sip listening", "addr", p.laddr, "transport", p.cfg.Account.Transport)
 
 	reg := newRegistration(p)
+	p.reg.Store(reg)
 	var helpers sync.WaitGroup
 	helpers.Go(func() { reg.keepAlive(ctx) })
 	watch := newNetWatch(p.cfg.Hardening.NetworkPoll, func(reason string) {
