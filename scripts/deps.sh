@@ -14,11 +14,12 @@ run=("${build[@]}" libgl1-mesa-dri)
 # for the simulator's page,
 # and the SIP peers: Kamailio (registrar/proxy), baresip (the other party),
 # SIPp (Debian's sip-tester, load), PostgreSQL for team mode, and PulseAudio
-# (a null sink plays a tone and captures it back), and xdg-utils (xdg-mime) for
-# the link-handler registration test.
+# (a null sink plays a tone and captures it back), xdg-utils (xdg-mime) for
+# the link-handler registration test, and sipvicious (the SIP scanners
+# svmap, svwar and svcrack that the hostile-traffic tests run).
 test=("${run[@]}" xvfb xauth x11-utils imagemagick xdotool dbus dbus-bin dbus-daemon
       gnome-keyring libsecret-tools chromium kamailio kamailio-tls-modules baresip-core sip-tester
-      postgresql-15 pulseaudio xdg-utils)
+      postgresql-15 pulseaudio xdg-utils sipvicious)
 # The benchmarks also measure Linphone desktop, the anchor they are
 # compared with, in the same run (kamcmd, in kamailio, checks registrations;
 # iproute2 brings up loopback in the benchmarks' network namespace).

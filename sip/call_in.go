@@ -19,6 +19,11 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 		_ = d.Respond(503, "Service Unavailable", nil)
 		return
 	}
+	if len(p.Calls()) >= p.cfg.Hardening.MaxCalls {
+		// Flood protection: calls are not created without bound.
+		_ = d.Respond(486, "Busy Here", nil)
+		return
+	}
 	c := newCall(p, Inbound)
 	req := d.InviteRequest
 	if from := req.From(); from != nil {

@@ -277,8 +277,8 @@ func (p *Phone) inviteHeaders(callerID string) []gosip.Header {
 			from.Address.User = callerID
 		}
 	}
-	if port := defaultPort(acc.Transport); hostPortWithDefault(acc.Proxy, port) != hostPortWithDefault(acc.Domain, port) {
-		ph, pp, _ := splitHostPort(acc.Proxy)
+	if proxy, port := p.outboundProxy(), defaultPort(acc.Transport); hostPortWithDefault(proxy, port) != hostPortWithDefault(acc.Domain, port) {
+		ph, pp, _ := splitHostPort(proxy)
 		route := gosip.Uri{Scheme: "sip", Host: ph, Port: pp, UriParams: gosip.NewParams()}
 		route.UriParams.Add("lr", "")
 		hdrs = append(hdrs, &gosip.RouteHeader{Address: route})

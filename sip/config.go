@@ -125,6 +125,9 @@ type Config struct {
 	// e.g. "X-Scenario" → [AttrScenario] for the PBX's call-tracking
 	// headers. Empty means no header attributes.
 	AttributeHeaders map[string]string
+	// Hardening configures ghost-call and flood protection, keep-alive,
+	// network-change detection and registrar failover (hardening.go).
+	Hardening Hardening
 }
 
 const (
@@ -236,6 +239,10 @@ func (cfg Config) withDefaults() (Config, error) {
 		if !validHeaderName(h) {
 			return cfg, fmt.Errorf("virtual number header %q is not a header name", h)
 		}
+	}
+	var err error
+	if cfg.Hardening, err = cfg.Hardening.withDefaults(); err != nil {
+		return cfg, err
 	}
 	for h, attr := range cfg.AttributeHeaders {
 		if !validHeaderName(h) {

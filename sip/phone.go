@@ -53,7 +53,9 @@ type Phone struct {
 
 	active     atomic.Pointer[Call]
 	reregister chan struct{}
-	wg         sync.WaitGroup // call goroutines
+	gate       *gate
+	reg        atomic.Pointer[registration] // set while Run runs
+	wg         sync.WaitGroup               // call goroutines
 }
 
 // New validates cfg and builds a Phone. Nothing is sent or bound until Run.
@@ -92,10 +94,12 @@ func (p *Phone) build() error {
 	acc := cfg.Account
 	domainHost, _, _ := splitHostPort(acc.Domain)
 
+	p.gate = newGate(cfg.Hardening)
 	uaOpts := []sipgo.UserAgentOption{
 		// diago uses the UA name as the user part of our Contact.
 		sipgo.WithUserAgent(acc.User),
 		sipgo.WithUserAgentHostname(domainHost),
+		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(p.gate.filter)),
 	}
 	if acc.Transport == TransportTLS {
 		conf, err := tlsClientConfig(acc)
@@ -119,6 +123,7 @@ func (p *Phone) build() error {
 		contactHost = resolved.String()
 	}
 	p.laddr = net.JoinHostPort(contactHost, strconv.Itoa(cfg.BindPort))
+	p.gate.tp, p.gate.laddr = ua.TransportLayer(), p.laddr
 	p.contact = gosip.Uri{
 		Scheme:    "sip",
 		User:      acc.User,
@@ -214,6 +219,7 @@ func (p *Phone) Run(ctx context.Context) error {
 	// "use of closed network connection" and the registrar would keep a
 	// dead binding until it expired. So they outlive ctx until shutdown
 	// has finished.
+	p.gate.resolve(ctx, p.cfg.Account, p.cfg.Account.Transport)
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
 	if err := p.dg.ServeBackground(listenCtx, p.serveInvite); err != nil {
@@ -227,7 +233,16 @@ func (p *Phone) Run(ctx context.Context) error {
 	p.log.Info("sip listening", "addr", p.laddr, "transport", p.cfg.Account.Transport)
 
 	reg := newRegistration(p)
+	p.reg.Store(reg)
+	var helpers sync.WaitGroup
+	helpers.Go(func() { reg.keepAlive(ctx) })
+	watch := newNetWatch(p.cfg.Hardening.NetworkPoll, func(reason string) {
+		p.log.Info("registering again", "reason", reason)
+		p.Reregister()
+	})
+	helpers.Go(func() { watch.run(ctx) })
 	reg.loop(ctx)
+	helpers.Wait()
 
 	// Shutdown: calls first (their BYEs need the transport), then our binding.
 	p.hangupAll()

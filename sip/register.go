@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -24,6 +25,16 @@ type registration struct {
 	cseq   uint32
 	// registered is true while we believe the registrar holds our binding.
 	registered bool
+
+	// registrars are the account's Registrar then its failover registrars;
+	// target is the index of the one in use (failover.go).
+	registrars []string
+	target     atomic.Int32
+	// failback asks the loop to register with the primary again.
+	failback atomic.Bool
+	// unanswered is true while the last attempt failed without an answer
+	// (timeout, transport error): then keep-alive probes may trigger a retry.
+	unanswered atomic.Bool
 }
 
 func newRegistration(p *Phone) *registration {
@@ -31,9 +42,10 @@ func newRegistration(p *Phone) *registration {
 		p: p,
 		// §10.2: a UA SHOULD use the same Call-ID for all registrations
 		// during one boot cycle, with an increasing CSeq.
-		callID: gosip.CallIDHeader(gosip.GenerateTagN(24) + "@omniphone"),
-		tag:    gosip.GenerateTagN(16),
-		cseq:   1,
+		callID:     gosip.CallIDHeader(gosip.GenerateTagN(24) + "@omniphone"),
+		tag:        gosip.GenerateTagN(16),
+		cseq:       1,
+		registrars: append([]string{p.cfg.Account.Registrar}, p.cfg.Hardening.FailoverRegistrars...),
 	}
 }
 
@@ -43,19 +55,24 @@ func (r *registration) loop(ctx context.Context) {
 	backoff := cfg.RetryMin
 	for {
 		r.p.setRegState(RegEvent{State: RegRegistering})
+		r.p.gate.resolve(ctx, cfg.Account, cfg.Account.Transport)
+		left := r.startFailback()
 		granted, err := r.register(ctx, cfg.Account.Expiry)
 		if ctx.Err() != nil {
 			return
 		}
 		var wait time.Duration
 		var re *RegisterError
+		errors.As(err, &re)
+		r.unanswered.Store(err != nil && re == nil)
 		switch {
 		case err == nil:
 			r.registered = true
 			backoff = cfg.RetryMin
+			r.finishFailback(left)
 			r.p.setRegState(RegEvent{State: RegRegistered, Expires: granted})
 			wait = refreshAfter(granted)
-		case errors.As(err, &re) && re.AuthFailed():
+		case re != nil && re.AuthFailed():
 			// Wrong credentials: retrying would only lock the account.
 			// Wait for Reregister (e.g. a new password).
 			r.registered = false
@@ -66,6 +83,11 @@ func (r *registration) loop(ctx context.Context) {
 			case <-r.p.reregister:
 				continue
 			}
+		case r.failover(err, re):
+			// The next registrar is tried at once.
+			r.registered = false
+			r.p.setRegState(RegEvent{State: RegFailed, Err: err})
+			continue
 		default:
 			r.registered = false
 			wait = backoff
@@ -227,7 +249,7 @@ func (r *registration) newRequest(expiry time.Duration) *gosip.Request {
 	// §10.2: the Request-URI names the domain of the registrar, no user part.
 	req := gosip.NewRequest(gosip.REGISTER, gosip.Uri{Scheme: "sip", Host: host, Port: port})
 	req.SetTransport(strings.ToUpper(string(acc.Transport)))
-	req.SetDestination(hostPortWithDefault(acc.Registrar, defaultPort(acc.Transport)))
+	req.SetDestination(hostPortWithDefault(r.current(), defaultPort(acc.Transport)))
 
 	aor := r.aor()
 	from := &gosip.FromHeader{DisplayName: acc.DisplayName, Address: aor, Params: gosip.NewParams()}

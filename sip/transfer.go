@@ -199,29 +199,11 @@ func (p *Phone) handleRefer(req *gosip.Request, tx gosip.ServerTransaction) {
 		respond(400, "Bad Request") // RFC 3515 §2.4.1: exactly one Refer-To
 		return
 	}
-	var uri gosip.Uri
-	params := gosip.NewParams()
-	if _, err := gosip.ParseAddressValue(hdrs[0].Value(), &uri, &params); err != nil {
-		respond(400, "Bad Request")
+	uri, replaces, code := parseReferTo(hdrs[0].Value())
+	if code != 0 {
+		respond(code, map[int]string{400: "Bad Request", 416: "Unsupported URI Scheme"}[code])
 		return
 	}
-	if s := strings.ToLower(uri.Scheme); s != "sip" && s != "sips" {
-		respond(416, "Unsupported URI Scheme")
-		return
-	}
-	var replaces string
-	if uri.Headers != nil {
-		for _, k := range uri.Headers.Keys() {
-			if strings.EqualFold(k, "Replaces") {
-				v, _ := uri.Headers.Get(k)
-				if u, err := url.QueryUnescape(v); err == nil {
-					v = u
-				}
-				replaces = v
-			}
-		}
-	}
-	uri.Headers = nil
 	var referredBy string
 	if h := req.GetHeader("Referred-By"); h != nil {
 		referredBy = h.Value()
@@ -387,19 +369,9 @@ func (p *Phone) callForRequest(req *gosip.Request) *Call {
 // §3): Call-ID, to-tag (our tag) and from-tag (the remote tag). Only
 // confirmed calls are replaced; "early-only" and early dialogs are refused.
 func (p *Phone) replacedCall(value string) *Call {
-	parts := strings.Split(value, ";")
-	callID := strings.TrimSpace(parts[0])
-	var toTag, fromTag string
-	for _, prm := range parts[1:] {
-		k, v, _ := strings.Cut(strings.TrimSpace(prm), "=")
-		switch strings.ToLower(k) {
-		case "to-tag":
-			toTag = v
-		case "from-tag":
-			fromTag = v
-		case "early-only":
-			return nil
-		}
+	callID, toTag, fromTag, ok := parseReplaces(value)
+	if !ok {
+		return nil
 	}
 	for _, c := range p.Calls() {
 		id, local, remote := c.dialogIDs()
@@ -425,4 +397,51 @@ func (c *Call) Replaces() string {
 		return ""
 	}
 	return c.replaces.id
+}
+
+// parseReplaces splits a Replaces header value (RFC 3891 §6.1) into the
+// Call-ID and tags; ok is false for "early-only", which we never honour.
+func parseReplaces(value string) (callID, toTag, fromTag string, ok bool) {
+	parts := strings.Split(value, ";")
+	callID = strings.TrimSpace(parts[0])
+	for _, prm := range parts[1:] {
+		k, v, _ := strings.Cut(strings.TrimSpace(prm), "=")
+		switch strings.ToLower(k) {
+		case "to-tag":
+			toTag = v
+		case "from-tag":
+			fromTag = v
+		case "early-only":
+			return "", "", "", false
+		}
+	}
+	return callID, toTag, fromTag, callID != ""
+}
+
+// parseReferTo reads a Refer-To value (RFC 3515 §2.1): the SIP URI to call,
+// without its headers, and the Replaces it carries (RFC 3891 §5), or the
+// status code to refuse the REFER with (400, 416 for a non-SIP URI).
+func parseReferTo(value string) (gosip.Uri, string, int) {
+	var uri gosip.Uri
+	params := gosip.NewParams()
+	if _, err := gosip.ParseAddressValue(value, &uri, &params); err != nil {
+		return uri, "", 400
+	}
+	if s := strings.ToLower(uri.Scheme); s != "sip" && s != "sips" {
+		return uri, "", 416
+	}
+	var replaces string
+	if uri.Headers != nil {
+		for _, k := range uri.Headers.Keys() {
+			if strings.EqualFold(k, "Replaces") {
+				v, _ := uri.Headers.Get(k)
+				if u, err := url.QueryUnescape(v); err == nil {
+					v = u
+				}
+				replaces = v
+			}
+		}
+	}
+	uri.Headers = nil
+	return uri, replaces, 0
 }

@@ -18,6 +18,12 @@ import (
 //go:embed kamailio.cfg
 var kamailioCfg string
 
+// SharedDomain is a SIP domain every test Kamailio serves besides its own
+// 127.0.0.1:port, so that one account can register with any of several
+// instances (registrar failover). It is never resolved: requests go to the
+// instances' addresses.
+const SharedDomain = "omniphone.test"
+
 // Kamailio is a running registrar/proxy with digest users.
 type Kamailio struct {
 	t    testing.TB
@@ -81,9 +87,20 @@ func (k *Kamailio) Start() {
 // Ping sends OPTIONS over UDP to addr and reports whether a 200 came back
 // within 300 ms.
 func Ping(addr string) bool {
-	c, err := net.Dial("udp", addr)
+	return Options(0, addr, 300*time.Millisecond) == 200
+}
+
+// Options sends OPTIONS over UDP from 127.0.0.1:fromPort (0: any port) to
+// addr and returns the status code of the answer, or 0 when none came
+// within timeout.
+func Options(fromPort int, addr string, timeout time.Duration) int {
+	ra, err := net.ResolveUDPAddr("udp", addr)
 	if err != nil {
-		return false
+		return 0
+	}
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: fromPort})
+	if err != nil {
+		return 0
 	}
 	defer c.Close()
 	la := c.LocalAddr().String()
@@ -92,13 +109,41 @@ func Ping(addr string) bool {
 		"Via: SIP/2.0/UDP " + la + ";branch=z9hG4bK" + id + ";rport\r\n" +
 		"From: <sip:ping@" + la + ">;tag=p1\r\nTo: <sip:" + addr + ">\r\n" +
 		"Call-ID: ping-" + id + "\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-	_ = c.SetDeadline(time.Now().Add(300 * time.Millisecond))
-	if _, err := c.Write([]byte(msg)); err != nil {
-		return false
+	_ = c.SetDeadline(time.Now().Add(timeout))
+	if _, err := c.WriteTo([]byte(msg), ra); err != nil {
+		return 0
 	}
-	buf := make([]byte, 2048)
-	n, err := c.Read(buf)
-	return err == nil && strings.HasPrefix(string(buf[:n]), "SIP/2.0 200")
+	buf := make([]byte, 4096)
+	for {
+		n, _, err := c.ReadFrom(buf)
+		if err != nil {
+			return 0
+		}
+		var code int
+		if _, err := fmt.Sscanf(string(buf[:n]), "SIP/2.0 %d", &code); err == nil && code >= 200 {
+			return code
+		}
+	}
+}
+
+// SendUDP sends each datagram to addr from 127.0.0.1:fromPort (0: an
+// ephemeral port).
+func SendUDP(fromPort int, addr string, datagrams ...[]byte) error {
+	ra, err := net.ResolveUDPAddr("udp", addr)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", addr, err)
+	}
+	c, err := net.DialUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: fromPort}, ra)
+	if err != nil {
+		return fmt.Errorf("dial %s: %w", addr, err)
+	}
+	defer c.Close()
+	for _, d := range datagrams {
+		if _, err := c.Write(d); err != nil {
+			return fmt.Errorf("send to %s: %w", addr, err)
+		}
+	}
+	return nil
 }
 
 // Unregister removes user's bindings from the location table (a UA
