@@ -86,7 +86,7 @@ func BenchmarkIntegrationSIPpLoad(b *testing.B) {
 
 	for range b.N {
 		// Omniphone as the callee (auto-answer, sends 440 Hz).
-		p := startPhone(b, k, "gouac", "go123", phoneHz, nil, WithoutAutoHold())
+		p := startPhone(b, k, "gouac", "go123", phoneHz, loadTarget, WithoutAutoHold())
 		p.dev.mu.Lock()
 		p.dev.discard = true
 		p.dev.mu.Unlock()
@@ -227,7 +227,7 @@ func BenchmarkIntegrationSIPpRSS(b *testing.B) {
 	scenario := echoScenario(b, dir)
 
 	for range b.N {
-		p := startPhone(b, k, "gouac", "go123", phoneHz, nil, WithoutAutoHold())
+		p := startPhone(b, k, "gouac", "go123", phoneHz, loadTarget, WithoutAutoHold())
 		p.dev.mu.Lock()
 		p.dev.discard = true
 		p.dev.mu.Unlock()
@@ -293,4 +293,12 @@ func BenchmarkIntegrationSIPpRSS(b *testing.B) {
 			calls, callMs, rate, elapsed.Round(time.Second), settle, mib(before.rss), mib(after.rss), mib(before.rawRSS), mib(after.rawRSS),
 			mib(int64(before.heap)), mib(int64(after.heap)), before.goroutines, after.goroutines, mib(busy.rss), mib(int64(busy.heap)))
 	}
+}
+
+// loadTarget lets a phone take a load test's calls: the defaults protect an
+// operator's phone with at most 8 calls and 10 new requests/s per source,
+// while these benchmarks send 20 concurrent calls and 25 calls/s.
+func loadTarget(c *Config) {
+	c.Hardening.MaxCalls = 64
+	c.Hardening.RequestRate, c.Hardening.RequestBurst = 100, 200
 }

@@ -87,7 +87,7 @@ func testUnregisterOwnBinding(t *testing.T, tr Transport) {
 	require.NoError(t, first.Close())
 	ev := first.ev.waitReg(t, RegUnregistered, 0)
 	require.NoError(t, ev.Err, "the unREGISTER must reach the registrar")
-	end := caller.ev.waitCall(t, c, CallEnded, 5*time.Second)
+	end := caller.ev.waitCall(t, c, CallEnded, 15*time.Second)
 	require.Equal(t, CauseRemoteHangup, end.Cause, "the closing phone must send BYE; got %s", end.Reason)
 
 	c, err = caller.Dial("bob")
@@ -105,7 +105,7 @@ func testUnregisterOwnBinding(t *testing.T, tr Transport) {
 	require.NoError(t, ev.Err, "the unREGISTER must reach the registrar")
 	c, err = caller.Dial("bob")
 	require.NoError(t, err)
-	end = caller.ev.waitCall(t, c, CallEnded, 5*time.Second)
+	end = caller.ev.waitCall(t, c, CallEnded, 15*time.Second)
 	require.Equal(t, 404, end.SIPCode, "a call to a user with no device must be refused by the registrar; got %s", end.Reason)
 }
 

@@ -62,8 +62,7 @@ func TestIntegration_C4_ChromiumClickDialsTheClient(t *testing.T) {
 	require.True(t, strings.HasPrefix(callID, "externalCall."), "the page names the CALL_ID: %q", msg)
 
 	client.WaitCount(t, "CALL_ESTABLISHED", 1, 30*time.Second)
-	client.Command("hangup", "")
-	d.callTo(t, clientUser)
+	d.callTo(t, clientUser, func() { client.Command("hangup", "") })
 	st := portal.waitFinished(t, callID)
 	require.Empty(t, st.Calls, "no call left open")
 	require.Len(t, st.Stats, len(before.Stats)+1, "the click's call only: none registered again")
