@@ -28,6 +28,10 @@ type History struct {
 	path string
 	keep int
 	mu   sync.Mutex
+	// lines is how many calls the file holds, once read (-1 before):
+	// Append trims only when it reaches twice keep, without re-reading
+	// the file for every call.
+	lines int
 }
 
 // HistoryFileName is the file in the profile directory.
@@ -36,7 +40,7 @@ const HistoryFileName = "history.jsonl"
 // OpenHistory returns the history in dir, keeping about the last keep calls
 // (the file is trimmed when it holds twice as many).
 func OpenHistory(dir string, keep int) *History {
-	return &History{path: filepath.Join(dir, HistoryFileName), keep: max(keep, 1)}
+	return &History{path: filepath.Join(dir, HistoryFileName), keep: max(keep, 1), lines: -1}
 }
 
 // Append adds a finished call.
@@ -55,6 +59,18 @@ func (h *History) Append(it HistoryItem) error {
 	if err := errors.Join(werr, f.Close()); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
+	if h.lines < 0 {
+		items, bad, err := h.readLocked()
+		if err != nil {
+			return err
+		}
+		h.lines = len(items) + bad
+	} else {
+		h.lines++
+	}
+	if h.lines < 2*h.keep {
+		return nil
+	}
 	return h.trimLocked()
 }
 
@@ -64,6 +80,9 @@ func (h *History) Recent(n int) (items []HistoryItem, bad int, err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	items, bad, err = h.readLocked()
+	if err == nil {
+		h.lines = len(items) + bad
+	}
 	if len(items) > n {
 		items = items[len(items)-n:]
 	}
@@ -100,15 +119,18 @@ func (h *History) readLocked() ([]HistoryItem, int, error) {
 	return items, bad, nil
 }
 
-// trimLocked rewrites the file with the last keep calls once it holds
-// twice as many (write to a temporary file, then rename).
+// trimLocked rewrites the file with the last keep calls (write to a
+// temporary file, then rename); unreadable lines go with the trim.
 func (h *History) trimLocked() error {
 	items, _, err := h.readLocked()
-	if err != nil || len(items) < 2*h.keep {
+	if err != nil {
 		return err
 	}
+	if len(items) > h.keep {
+		items = items[len(items)-h.keep:]
+	}
 	var buf bytes.Buffer
-	for _, it := range items[len(items)-h.keep:] {
+	for _, it := range items {
 		line, err := json.Marshal(it)
 		if err != nil {
 			return fmt.Errorf("history: %w", err)
@@ -122,5 +144,6 @@ func (h *History) trimLocked() error {
 	if err := os.Rename(tmp, h.path); err != nil {
 		return fmt.Errorf("history: %w", err)
 	}
+	h.lines = len(items)
 	return nil
 }
