@@ -162,16 +162,31 @@ func (b *Baresip) readEvents() {
 // WaitEvent waits for a ctrl_tcp event matching f that arrived at any time.
 func (b *Baresip) WaitEvent(t testing.TB, timeout time.Duration, f func(map[string]any) bool) map[string]any {
 	t.Helper()
+	var found map[string]any
+	b.wait(t, timeout, "a matching event", func() bool {
+		for _, ev := range b.events {
+			if f(ev) {
+				found = ev
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// wait calls cond (under the events lock) whenever an event arrives, until
+// it is true; after timeout the test fails, listing the events.
+func (b *Baresip) wait(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
 	deadline := time.After(timeout)
 	for {
 		b.mu.Lock()
-		for _, ev := range b.events {
-			if f(ev) {
-				b.mu.Unlock()
-				return ev
-			}
-		}
+		ok := cond()
 		b.mu.Unlock()
+		if ok {
+			return
+		}
 		select {
 		case <-b.notify:
 		case <-time.After(200 * time.Millisecond):
@@ -179,8 +194,7 @@ func (b *Baresip) WaitEvent(t testing.TB, timeout time.Duration, f func(map[stri
 			b.mu.Lock()
 			evs, _ := json.Marshal(b.events)
 			b.mu.Unlock()
-			t.Fatalf("baresip %s: no matching event in %s; events: %s", b.user, timeout, Tail(string(evs), 3000))
-			return nil
+			t.Fatalf("baresip %s: no %s within %s; events: %s", b.user, what, timeout, Tail(string(evs), 3000))
 		}
 	}
 }

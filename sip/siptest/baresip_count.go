@@ -1,7 +1,7 @@
 package siptest
 
 import (
-	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -10,6 +10,10 @@ import (
 func (b *Baresip) Count(typ string) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	return b.countLocked(typ)
+}
+
+func (b *Baresip) countLocked(typ string) int {
 	n := 0
 	for _, ev := range b.events {
 		if ev["type"] == typ {
@@ -47,16 +51,5 @@ func (b *Baresip) CallArrival(n int) (int, time.Time) {
 // WaitCount waits until n events of type typ arrived.
 func (b *Baresip) WaitCount(t testing.TB, typ string, n int, timeout time.Duration) {
 	t.Helper()
-	deadline := time.After(timeout)
-	for b.Count(typ) < n {
-		select {
-		case <-b.notify:
-		case <-time.After(200 * time.Millisecond):
-		case <-deadline:
-			b.mu.Lock()
-			evs, _ := json.Marshal(b.events)
-			b.mu.Unlock()
-			t.Fatalf("baresip %s: %d %s events wanted within %s; events: %s", b.user, n, typ, timeout, Tail(string(evs), 3000))
-		}
-	}
+	b.wait(t, timeout, fmt.Sprintf("%d %s events", n, typ), func() bool { return b.countLocked(typ) >= n })
 }
