@@ -145,6 +145,9 @@ func uriNumber(v string) string {
 	if i := strings.IndexAny(rest, ";?"); i >= 0 {
 		rest = rest[:i]
 	}
+	if strings.ContainsAny(rest, "<>\" ") {
+		return "" // not a user part or telephone-subscriber (RFC 3261 §25.1, RFC 3966)
+	}
 	if u, err := url.PathUnescape(rest); err == nil {
 		rest = u
 	}

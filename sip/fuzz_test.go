@@ -37,7 +37,7 @@ func FuzzSplitHeaderValues(f *testing.F) {
 func FuzzURINumber(f *testing.F) {
 	for _, s := range []string{
 		`<sip:+74951230001@pbx.example;user=phone>`, `tel:+7495;phone-context=x`, `sip:%D0%9F@x`,
-		`<sips:@>`, `<`, `sip:`, `"x" <tel:%zz>`,
+		`<sips:@>`, `<`, `sip:`, `"x" <tel:%zz>`, `<tel:<`, `<sip:a>b@x>`,
 	} {
 		f.Add(s)
 	}
