@@ -52,7 +52,41 @@ func StartBaresip(t testing.TB, o BaresipOptions) *Baresip {
 	require.NoError(t, os.MkdirAll(rec, 0o755))
 	wav := filepath.Join(dir, "tone.wav")
 	WriteToneWAV(t, wav, o.ToneHz, 120*time.Second)
-	sipPort, ctrlPort := Port(t), Port(t)
+	var (
+		b  *Baresip
+		pr *Proc
+	)
+	// The ports are free when chosen, but another process may take one
+	// before baresip binds it; then baresip exits and we choose again.
+	for attempt := 1; ; attempt++ {
+		sipPort, ctrlPort := PortPair(t), Port(t)
+		writeBaresipConfig(t, dir, o, wav, rec, sipPort, ctrlPort)
+		pr = StartProc(t, "baresip-"+o.User, dir, bin, "-f", dir)
+		b = &Baresip{t: t, user: o.User, rec: rec, notify: make(chan struct{}, 1), Proc: pr}
+		b.conn = dialCtrl(pr, ctrlPort, 15*time.Second)
+		if b.conn != nil {
+			break
+		}
+		log, _ := os.ReadFile(pr.Log)
+		pr.Stop(t)
+		require.True(t, attempt < 3 && strings.Contains(string(log), "Address already in use"),
+			"baresip ctrl_tcp did not open")
+		t.Logf("baresip %s: a port was taken before it bound it; retrying", o.User)
+	}
+	t.Cleanup(func() { _ = b.conn.Close() })
+	go b.readEvents()
+	// Registration usually completes before ctrl_tcp is connected, so the
+	// REGISTER_OK event is lost; read the log line instead.
+	require.Eventually(t, func() bool {
+		log, _ := os.ReadFile(pr.Log)
+		return strings.Contains(string(log), "200 OK")
+	}, 20*time.Second, 100*time.Millisecond, "baresip %s did not register", o.User)
+	return b
+}
+
+// writeBaresipConfig writes baresip's config, accounts and contacts files.
+func writeBaresipConfig(t testing.TB, dir string, o BaresipOptions, wav, rec string, sipPort, ctrlPort int) {
+	t.Helper()
 	rtp := Port(t)
 	if rtp > 65000-400 {
 		rtp = 40000
@@ -96,28 +130,20 @@ func StartBaresip(t testing.TB, o BaresipOptions) *Baresip {
 	account += "\n"
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "accounts"), []byte(account), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "contacts"), nil, 0o644))
+}
 
-	pr := StartProc(t, "baresip-"+o.User, dir, bin, "-f", dir)
-	b := &Baresip{t: t, user: o.User, rec: rec, notify: make(chan struct{}, 1), Proc: pr}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(ctrlPort))
+// dialCtrl connects to baresip's ctrl_tcp; nil when the process exits or
+// the port does not open within timeout.
+func dialCtrl(pr *Proc, port int, timeout time.Duration) net.Conn {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && !pr.Exited() {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
 		if err == nil {
-			b.conn = c
-			break
+			return c
 		}
-		require.True(t, time.Now().Before(deadline), "baresip ctrl_tcp did not open")
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Cleanup(func() { _ = b.conn.Close() })
-	go b.readEvents()
-	// Registration usually completes before ctrl_tcp is connected, so the
-	// REGISTER_OK event is lost; read the log line instead.
-	require.Eventually(t, func() bool {
-		log, _ := os.ReadFile(pr.Log)
-		return strings.Contains(string(log), "200 OK")
-	}, 20*time.Second, 100*time.Millisecond, "baresip %s did not register", o.User)
-	return b
+	return nil
 }
 
 // Command sends a ctrl_tcp command (netstring-framed JSON), e.g.

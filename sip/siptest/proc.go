@@ -136,18 +136,55 @@ func Tail(s string, n int) string {
 func Port(t testing.TB) int {
 	t.Helper()
 	for range 50 {
-		u, err := net.ListenPacket("udp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := u.LocalAddr().(*net.UDPAddr).Port
-		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
-		_ = u.Close()
-		if err == nil {
-			_ = l.Close()
+		if port, ok := freeRun(1); ok {
 			return port
 		}
 	}
 	t.Fatal("no port free for both UDP and TCP on 127.0.0.1")
 	return 0
+}
+
+// PortPair returns a port p such that p and p+1 are both free for UDP and
+// TCP on 127.0.0.1 — baresip binds its SIP/TLS transport to its SIP port + 1.
+func PortPair(t testing.TB) int {
+	t.Helper()
+	for range 50 {
+		if port, ok := freeRun(2); ok {
+			return port
+		}
+	}
+	t.Fatal("no two adjacent ports free for both UDP and TCP on 127.0.0.1")
+	return 0
+}
+
+// freeRun asks the kernel for a free UDP port p and checks that p…p+n-1
+// can all be bound for UDP and TCP.
+func freeRun(n int) (int, bool) {
+	u, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, false
+	}
+	defer func() { _ = u.Close() }()
+	port := u.LocalAddr().(*net.UDPAddr).Port
+	if port+n-1 > 65535 {
+		return 0, false
+	}
+	for i := range n {
+		addr := "127.0.0.1:" + strconv.Itoa(port+i)
+		if i > 0 {
+			ui, err := net.ListenPacket("udp", addr)
+			if err != nil {
+				return 0, false
+			}
+			defer func() { _ = ui.Close() }()
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return 0, false
+		}
+		defer func() { _ = l.Close() }()
+	}
+	return port, true
 }
 
 // Ctx returns a context that ends after d or when the test ends.
