@@ -82,8 +82,9 @@ func secrets(t testing.TB, dir string) settings.SecretStore {
 
 // node is a running engine with its API.
 type node struct {
-	eng *crmsync.Engine
-	api *httptest.Server
+	eng    *crmsync.Engine
+	api    *httptest.Server
+	closed bool
 }
 
 func newNode(t testing.TB, db string, s settings.Settings, mut ...func(*crmsync.Options)) *node {
@@ -99,14 +100,24 @@ func newNode(t testing.TB, db string, s settings.Settings, mut ...func(*crmsync.
 	require.NoError(t, err)
 	require.NoError(t, eng.Start(ctx))
 	api := httptest.NewServer(eng.Handler([]string{apiToken}))
-	t.Cleanup(func() {
-		api.Close()
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = eng.Stop(sctx)
-		_ = eng.Close()
-	})
-	return &node{eng: eng, api: api}
+	n := &node{eng: eng, api: api}
+	t.Cleanup(func() { n.close(t) })
+	return n
+}
+
+// close stops the engine and its API and releases the database; it is
+// idempotent, so a test can restart a node on the same database.
+func (n *node) close(t testing.TB) {
+	t.Helper()
+	if n.closed {
+		return
+	}
+	n.closed = true
+	n.api.Close()
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, n.eng.Stop(sctx))
+	require.NoError(t, n.eng.Close())
 }
 
 func sqliteDB(t testing.TB) string { return "sqlite:" + filepath.Join(t.TempDir(), "sync.db") }

@@ -96,7 +96,9 @@ func TestRetry_P3_ReconnectThenRetryDeliversOnce(t *testing.T) {
 // lyingTransport lets the write batch reach the portal and, while lie is
 // set, answers it as a refused credential: the write landed, the engine
 // was told it did not and gave up on the call ("reconnect the portal").
-type lyingTransport struct{ lie atomic.Bool }
+// With drop set the write never reaches the portal: the engine's ledger
+// says "sent" although nothing landed.
+type lyingTransport struct{ lie, drop atomic.Bool }
 
 func (l *lyingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	var body []byte
@@ -107,12 +109,15 @@ func (l *lyingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
-	resp, err := http.DefaultTransport.RoundTrip(r)
-	if err != nil || !l.lie.Load() || !strings.Contains(strings.ToLower(string(body)), "externalcall.register") {
-		return resp, err
+	write := strings.Contains(strings.ToLower(string(body)), "externalcall.register")
+	if !write || !l.drop.Load() {
+		resp, err := http.DefaultTransport.RoundTrip(r)
+		if err != nil || !l.lie.Load() || !write {
+			return resp, err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
 	return &http.Response{
 		StatusCode: http.StatusUnauthorized, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1, Request: r,
 		Header: http.Header{"Content-Type": {"application/json"}},
@@ -159,6 +164,42 @@ func retryReusesPlan(t *testing.T, db string) {
 	require.Equal(t, true, res["resumed"], "the stored plan was reused: %v", st)
 	require.NotEmpty(t, res["found"], "the earlier write was found: %v", st)
 	requireOnce(t, p, "landed")
+}
+
+// TestRetry_RestartedEngineResumesWithTelephonyStatistics: the write batch
+// was sent (the ledger says so) but never reached Bitrix24, and the engine
+// restarted before the call was retried. The new engine has no portal data
+// cached; resuming the stored plan must still register and finish the call
+// through telephony — one statistics row — not fall back to
+// crm.activity.add because it does not know the responsible is an active
+// user (the gap TestCrash_KillNineDuringCalls found: "lost" statistics
+// rows after a kill in the sent window).
+func TestRetry_RestartedEngineResumesWithTelephonyStatistics(t *testing.T) {
+	p := newPortal(t, b24sim.ModeClassic, seedWith(nil)())
+	db := sqliteDB(t)
+	s := baseSettings(p.srv.URL)
+	dropping := &lyingTransport{}
+	dropping.drop.Store(true)
+	n := newNode(t, db, s, func(o *crmsync.Options) {
+		o.HTTPClient = &http.Client{Transport: dropping, Timeout: 10 * time.Second}
+	})
+	code, body := post(t, n.api.URL, call("unsent", "in", "answered", []string{"102"}, []string{"102"}))
+	require.Equal(t, 202, code, body)
+	st := waitDone(t, n.api.URL, 20*time.Second, "unsent")["unsent"]
+	require.Equal(t, "failed", st["state"], "%v", st)
+	snap, err := p.sim.Snapshot()
+	require.NoError(t, err)
+	require.Empty(t, snap.Activities, "the write never landed")
+	n.close(t)
+
+	n2 := newNode(t, db, s)
+	require.NoError(t, n2.eng.Retry(context.Background(), "unsent"))
+	st = waitDone(t, n2.api.URL, 20*time.Second, "unsent")["unsent"]
+	require.Equal(t, "done", st["state"], "%v", st)
+	res, _ := st["result"].(map[string]any)
+	require.Equal(t, true, res["resumed"], "the stored plan was reused: %v", st)
+	require.Empty(t, res["found"], "nothing had landed: %v", st)
+	requireOnce(t, p, "unsent")
 }
 
 // TestMigrate_AddsRequeuedToAnOldLedger: a ledger written before retries

@@ -52,8 +52,13 @@ func (e *Engine) workProcess(ctx context.Context, job *river.Job[ProcessCallArgs
 		}
 		p, t := rules.Decide(e.opts.Settings, call, snap)
 		plan, trace, users = &p, t, snap.Users
-	} else if pd := pc.cached(e.now(), 24*time.Hour); pd != nil {
-		users = pd.Users
+	} else {
+		var n int
+		users, n, err = e.portalUsers(ctx, pc, call.ContactNumber)
+		requests += n
+		if err != nil {
+			return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, id, err)
+		}
 	}
 	err = e.q.group(ctx, func(ctx context.Context, q querier) ([]river.InsertManyParams, error) {
 		return nil, markSending(ctx, q, id, *plan, trace)
@@ -80,6 +85,22 @@ func (e *Engine) workProcess(ctx context.Context, job *river.Job[ProcessCallArgs
 	return err
 }
 
+// portalUsers are the portal's users for the executor's check that a
+// responsible is an active user telephony accepts: cached, or read again
+// with a snapshot. A restarted engine has none cached; resuming a stored
+// plan without them would write the call activity with crm.activity.add
+// and lose the call's telephony statistics row.
+func (e *Engine) portalUsers(ctx context.Context, pc *portalConn, number string) ([]rules.User, int, error) {
+	if pd := pc.cached(e.now(), 24*time.Hour); pd != nil {
+		return pd.Users, 0, nil
+	}
+	snap, n, err := e.readSnapshot(ctx, pc, number)
+	if err != nil {
+		return nil, n, err
+	}
+	return snap.Users, n, nil
+}
+
 // workDelayed is CP5's delayed step.
 func (e *Engine) workDelayed(ctx context.Context, job *river.Job[DelayedStepArgs], done commitFunc) error {
 	id := job.Args.CallID
@@ -90,15 +111,9 @@ func (e *Engine) workDelayed(ctx context.Context, job *river.Job[DelayedStepArgs
 	if state == StateDone {
 		return done(ctx, nil, nil)
 	}
-	var users []rules.User
-	if pd := pc.cached(e.now(), 24*time.Hour); pd != nil {
-		users = pd.Users
-	} else {
-		snap, _, err := e.readSnapshot(ctx, pc, call.ContactNumber)
-		if err != nil {
-			return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, "", err)
-		}
-		users = snap.Users
+	users, _, err := e.portalUsers(ctx, pc, call.ContactNumber)
+	if err != nil {
+		return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, "", err)
 	}
 	if err := setStep(ctx, e.q.db(), id, stepSchedule, StateSending, "", e.now()); err != nil {
 		return err
