@@ -37,6 +37,7 @@ type Call struct {
 	muted         atomic.Bool
 	early         atomic.Bool   // outbound: early media (183 with SDP) is playing
 	decision      chan decision // inbound: Answer / Reject
+	decided       atomic.Bool   // inbound: Answer or Reject was taken
 	hangupCh      chan struct{} // closed by Hangup
 	hangupOnce    sync.Once
 	answered      chan struct{} // closed when the call first becomes active
@@ -166,12 +167,11 @@ func (c *Call) decide(d decision) error {
 		}
 		return fmt.Errorf("%w: call is %s", ErrCallState, st)
 	}
-	select {
-	case c.decision <- d:
-		return nil
-	default:
+	if !c.decided.CompareAndSwap(false, true) {
 		return fmt.Errorf("%w: already answered or rejected", ErrCallState)
 	}
+	c.decision <- d // the only send: the channel holds one
+	return nil
 }
 
 // Hangup ends the call: CANCEL while an outgoing call rings, 486 for an
@@ -181,9 +181,15 @@ func (c *Call) Hangup() error {
 	if c.State() == CallEnded {
 		return ErrCallEnded
 	}
-	if c.dir == Inbound && c.State() == CallIncoming {
-		return c.Reject(486)
+	if c.dir == Inbound && c.State() == CallIncoming && !c.decided.Load() {
+		if err := c.Reject(486); !errors.Is(err, ErrCallState) {
+			return err
+		}
+		// Answer won the race: hang up once the answer completes.
 	}
+	// Answered but not active yet (our 200 waits for its ACK): the call
+	// hangs up as soon as it is up — a hang-up pressed right after Answer
+	// used to be taken for a Reject nobody read, leaving the call up.
 	c.hangupOnce.Do(func() { close(c.hangupCh) })
 	return nil
 }
@@ -191,9 +197,10 @@ func (c *Call) Hangup() error {
 // terminate ends the call for shutdown (480 if still unanswered, else
 // CANCEL or BYE); the call then ends with CauseShutdown.
 func (c *Call) terminate() {
-	if c.dir == Inbound && c.State() == CallIncoming {
-		_ = c.Reject(480)
-		return
+	if c.dir == Inbound && c.State() == CallIncoming && !c.decided.Load() {
+		if err := c.Reject(480); !errors.Is(err, ErrCallState) {
+			return
+		}
 	}
 	c.hangupOnce.Do(func() { close(c.hangupCh) })
 }
