@@ -131,6 +131,10 @@ func (c *Call) ring(ctx context.Context, d *diago.DialogServerSession) bool {
 		}
 	case <-d.Context().Done():
 		// CANCEL from the caller: sipgo answers 200 to CANCEL and 487 to the INVITE (§9.2).
+		if cid := d.InviteRequest.CallID(); cid != nil && p.elsewhere.take(cid.Value(), 20*time.Millisecond) {
+			c.end(CauseAnsweredElsewhere, 487, "answered on another device")
+			return false
+		}
 		c.end(CauseCancelled, 487, "Request Terminated")
 		return false
 	case <-ctx.Done():

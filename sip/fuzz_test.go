@@ -167,3 +167,18 @@ func FuzzGate(f *testing.F) {
 		}
 	})
 }
+
+func FuzzCompletedElsewhere(f *testing.F) {
+	for _, s := range []string{
+		`SIP;cause=200;text="Call completed elsewhere"`, `Q.850;cause=26`, `SIP ; cause = 200`,
+		`Q.850;cause=16;text="Normal", SIP;cause=200`, `SIP;cause=487`, `;;;`, `SIP;cause=`, `"`, `SIP;cause=200x`,
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := completedElsewhere([]gosip.Header{gosip.NewHeader("Reason", s)})
+		if got && !strings.Contains(s, "200") && !strings.Contains(s, "26") {
+			t.Fatalf("%q read as answered elsewhere without cause 200 or 26", s)
+		}
+	})
+}

@@ -54,6 +54,7 @@ type Phone struct {
 	active     atomic.Pointer[Call]
 	reregister chan struct{}
 	gate       *gate
+	elsewhere  answeredElsewhere
 	reg        atomic.Pointer[registration] // set while Run runs
 	wg         sync.WaitGroup               // call goroutines
 }
@@ -124,6 +125,7 @@ func (p *Phone) build() error {
 	}
 	p.laddr = net.JoinHostPort(contactHost, strconv.Itoa(cfg.BindPort))
 	p.gate.tp, p.gate.laddr = ua.TransportLayer(), p.laddr
+	ua.TransportLayer().OnMessage(p.elsewhere.observe)
 	p.contact = gosip.Uri{
 		Scheme:    "sip",
 		User:      acc.User,

@@ -132,6 +132,10 @@ const (
 	// CauseReplaced: another call took this one's place (INVITE with
 	// Replaces, RFC 3891), e.g. we were the target of an attended transfer.
 	CauseReplaced
+	// CauseAnsweredElsewhere: the proxy cancelled a ringing incoming call
+	// because another device answered it (RFC 3326 Reason "SIP;cause=200"
+	// or "Q.850;cause=26"): not a missed call.
+	CauseAnsweredElsewhere
 )
 
 // String returns the cause's name.
@@ -145,6 +149,8 @@ func (c EndCause) String() string {
 		return "remote-hangup"
 	case CauseCancelled:
 		return "cancelled"
+	case CauseAnsweredElsewhere:
+		return "answered-elsewhere"
 	case CauseRejected:
 		return "rejected"
 	case CauseBusy:
