@@ -303,8 +303,12 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 	}
 
 	rec := callRecord(info, ev, a.opts.Account, link)
-	entry := historyEntry{Record: rec, Name: name, State: "not sent"}
-	if a.opts.Sink == nil {
+	elsewhere := calllog.AnsweredElsewhere(ev)
+	entry := historyEntry{Record: rec, Name: name, State: "not sent", Elsewhere: elsewhere}
+	switch {
+	case elsewhere:
+		entry.Reason = lang.L("the device that answered reports it")
+	case a.opts.Sink == nil:
 		entry.Reason = lang.L("no sync engine")
 	}
 	a.keepInHistory(entry)
@@ -320,9 +324,11 @@ func (a *App) onEnded(ev sip.CallEvent, c callHandle) {
 		}
 		a.card.hide()
 		a.history.add(entry)
-		a.noteMissed(rec)
+		if !elsewhere {
+			a.noteMissed(rec)
+		}
 	})
-	if a.opts.Sink != nil {
+	if a.opts.Sink != nil && !elsewhere {
 		a.submit(rec.ID, rec)
 	}
 }

@@ -299,3 +299,40 @@ func TestMissedCall_NotifiesTheOperator(t *testing.T) {
 		a.onCallState(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseRemoteHangup}, answered)
 	})
 }
+
+// TestMissedCall_AnsweredElsewhereIsNotMissed: a call the operator's other
+// device answered (the proxy's CANCEL said so) is neither a missed call —
+// no notification, no tray count — nor sent to the sync engine (the device
+// that answered reports it); History says where it went. A call cancelled
+// by the caller after it is still missed and sent.
+func TestMissedCall_AnsweredElsewhereIsNotMissed(t *testing.T) {
+	sink := &memSink{}
+	a := callApp(t, nil, sink)
+	c := &fakeCall{info: sip.Info{ID: "11", Direction: sip.Inbound, Remote: "89991234567", State: sip.CallIncoming, Created: time.Now()}}
+	a.onIncoming(c)
+	c.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, i.Created.Add(5*time.Second) })
+	test.AssertNotificationSent(t, nil, func() {
+		a.onCallState(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseAnsweredElsewhere}, c)
+	})
+	e, ok := a.history.entry(0)
+	require.True(t, ok)
+	require.True(t, e.Elsewhere)
+	require.Contains(t, historyLine(e), "answered on another device")
+	require.Contains(t, historyLine(e), "CRM: not sent — the device that answered reports it")
+	require.False(t, a.card.root.Visible(), "the card goes away")
+
+	missed := &fakeCall{info: sip.Info{ID: "12", Direction: sip.Inbound, Remote: "89991234567", State: sip.CallIncoming, Created: time.Now()}}
+	a.onIncoming(missed)
+	missed.set(func(i *sip.Info) { i.State, i.Ended = sip.CallEnded, i.Created.Add(5*time.Second) })
+	test.AssertNotificationSent(t, &fyne.Notification{Title: "Missed call", Content: "+7 999 123-45-67"}, func() {
+		a.onCallState(sip.CallEvent{State: sip.CallEnded, Cause: sip.CauseCancelled}, missed)
+	})
+	eventually(t, func() bool {
+		sink.mu.Lock()
+		defer sink.mu.Unlock()
+		return len(sink.records) == 1
+	}, "the missed call is sent")
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	require.Equal(t, "omniphone-12", sink.records[0].ID, "only the missed call reaches the sync engine")
+}

@@ -27,6 +27,9 @@ type historyEntry struct {
 	State  string
 	Reason string
 	Trace  rules.Trace
+	// Elsewhere: another device of the operator answered the call; it is
+	// neither missed nor sent to the sync engine.
+	Elsewhere bool
 }
 
 // historyView lists finished calls, newest first, with their sync state;
@@ -121,7 +124,11 @@ func historyLine(e historyEntry) string {
 	if e.Name != "" {
 		who = e.Name + " · " + who
 	}
-	parts := []string{arrow + " " + who, outcomeWord(r.Outcome)}
+	word := outcomeWord(r.Outcome)
+	if e.Elsewhere {
+		word = lang.L("answered on another device")
+	}
+	parts := []string{arrow + " " + who, word}
 	if r.Answered() {
 		parts = append(parts, clock(talkDuration(r)))
 	}

@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 
+	"fyne.io/fyne/v2/lang"
+
 	"github.com/omniphone/omniphone/calllog"
 )
 
@@ -27,7 +29,11 @@ func (a *App) loadHistory() {
 		a.opts.Logger.Warn("call history: unreadable lines skipped", "count", bad)
 	}
 	for _, it := range items {
-		a.history.add(historyEntry{Record: it.Record, Name: it.Name, State: stateChecking})
+		e := historyEntry{Record: it.Record, Name: it.Name, State: stateChecking, Elsewhere: it.Elsewhere}
+		if it.Elsewhere {
+			e.State, e.Reason = "not sent", lang.L("the device that answered reports it")
+		}
+		a.history.add(e)
 	}
 }
 
@@ -72,7 +78,7 @@ func (a *App) keepInHistory(e historyEntry) {
 	if a.opts.History == nil {
 		return
 	}
-	if err := a.opts.History.Append(calllog.HistoryItem{Record: e.Record, Name: e.Name}); err != nil {
+	if err := a.opts.History.Append(calllog.HistoryItem{Record: e.Record, Name: e.Name, Elsewhere: e.Elsewhere}); err != nil {
 		a.opts.Logger.Error("call not kept in the history file", "call", e.Record.ID, "err", err)
 	}
 }

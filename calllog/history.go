@@ -19,6 +19,9 @@ type HistoryItem struct {
 	Record crm.Call `json:"record"`
 	// Name is the caller's CRM name when the card found one.
 	Name string `json:"name,omitempty"`
+	// Elsewhere: another device of the operator answered the call
+	// (sip.CauseAnsweredElsewhere); it was not handed to the sync engine.
+	Elsewhere bool `json:"elsewhere,omitempty"`
 }
 
 // History keeps the window's call list across restarts: one JSON line per

@@ -83,6 +83,10 @@ func (l *Log) Ended(ev sip.CallEvent) {
 		l.opts.Logger.Info("call ended; no sync engine, record not sent", "call", rec.ID, "outcome", rec.Outcome)
 		return
 	}
+	if AnsweredElsewhere(ev) {
+		l.opts.Logger.Info("call answered on another device; record not sent", "call", rec.ID)
+		return
+	}
 	l.wg.Go(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), SubmitTimeout)
 		defer cancel()

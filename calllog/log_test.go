@@ -47,6 +47,20 @@ func TestLog_EndedSubmitsTheRecordWithItsLink(t *testing.T) {
 	require.Equal(t, []string{"101"}, got[0].Rung)
 }
 
+func TestLog_AnsweredElsewhereIsNotSubmitted(t *testing.T) {
+	var n int
+	l := New(Options{Sink: sinkFunc(func(context.Context, []byte) (crmsync.CallStatus, bool, error) {
+		n++
+		return crmsync.CallStatus{State: "queued"}, true, nil
+	})})
+	l.Ended(sip.CallEvent{Call: &sip.Call{}, State: sip.CallEnded, Cause: sip.CauseAnsweredElsewhere})
+	l.Close()
+	require.Zero(t, n, "the device that answered reports the call")
+	l.Ended(sip.CallEvent{Call: &sip.Call{}, State: sip.CallEnded, Cause: sip.CauseCancelled})
+	l.Close()
+	require.Equal(t, 1, n, "a call the caller cancelled is a missed call and is sent")
+}
+
 func TestLog_SinkErrorIsReported(t *testing.T) {
 	boom := errors.New("engine stopped")
 	done := make(chan error, 1)

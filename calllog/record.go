@@ -58,6 +58,14 @@ func Record(info sip.Info, ev sip.CallEvent, acc settings.SIPAccount, link Link)
 	return c
 }
 
+// AnsweredElsewhere reports a ringing call that another device of the
+// operator answered (the proxy's CANCEL said so). It is not a missed call,
+// and the phone that did not take it has nothing true to tell the CRM:
+// the device that answered (or the PBX) reports the call.
+func AnsweredElsewhere(ev sip.CallEvent) bool {
+	return ev.Cause == sip.CauseAnsweredElsewhere
+}
+
 // unansweredOutcome is missed, busy or failed for a call nobody answered.
 func unansweredOutcome(info sip.Info, ev sip.CallEvent) crm.Outcome {
 	cause := ev.Cause
