@@ -209,6 +209,10 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 			OnResponse: onResponse,
 		})
 	}
+	if err != nil && errors.Is(err, context.Canceled) && d.InviteResponse != nil && d.InviteResponse.IsSuccess() {
+		c.endAnsweredOverCancel(ctx, d)
+		return
+	}
 	if err != nil {
 		code, reason, ok := statusOf(err)
 		switch {
@@ -252,6 +256,28 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 	}
 	c.setState(CallActive, CallEvent{AnsweredBy: answeredBy})
 	c.waitEnd(ctx, d.Context(), func(hctx context.Context) error { return d.Hangup(hctx) })
+}
+
+// endAnsweredOverCancel ends a call whose callee answered as our CANCEL
+// crossed its 200 OK (RFC 3261 §9.1: the CANCEL then has no effect and the
+// dialog is up at the far end; §15: ACK the 2xx, then BYE). sipgo's
+// WaitAnswer returns the cancellation with that 200 in InviteResponse and
+// sends neither, which left the callee in a silent call until its 2xx
+// timed out 32 s later.
+func (c *Call) endAnsweredOverCancel(ctx context.Context, d *diago.DialogClientSession) {
+	if id, err := gosip.DialogIDFromResponse(d.InviteResponse); err == nil {
+		d.ID = id
+	}
+	hctx, cancel := detachedTimeout(ctx, 5*time.Second)
+	defer cancel()
+	err := d.Ack(hctx)
+	if err == nil {
+		err = d.Hangup(hctx)
+	}
+	if err != nil {
+		c.p.log.Warn("ending a call answered over our CANCEL", "call", c.id, "error", err)
+	}
+	c.end(CauseCancelled, 0, "cancelled (the answer crossed the CANCEL; hung up at once)")
 }
 
 // inviteHeaders returns From (with display name and caller ID), an outbound

@@ -1,10 +1,7 @@
 package sip
 
 import (
-	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -18,35 +15,14 @@ import (
 // plays the early media (no ringback), then the call continues on the same
 // RTP session.
 func TestIntegrationEarlyMedia(t *testing.T) {
-	sippBin := siptest.RequirePeer(t, "sipp", "sip-tester")
 	users := map[string]string{"gouac": "go123", "sippuas": "uas123"}
 	k := siptest.StartKamailio(t, users)
 	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 	p.ev.waitReg(t, RegRegistered, 0)
 
-	dir := t.TempDir()
-	wav := filepath.Join(dir, "tone1000-ulaw.wav")
+	wav := filepath.Join(t.TempDir(), "tone1000-ulaw.wav")
 	writeUlawWAV(t, wav, baresipHz, 2*time.Second)
-	write := func(name string, repl ...string) string {
-		b, err := os.ReadFile("testdata/" + name)
-		require.NoError(t, err)
-		path := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(path, []byte(strings.NewReplacer(repl...).Replace(string(b))), 0o644))
-		return path
-	}
-	port := strconv.Itoa(siptest.Port(t))
-	reg := siptest.StartProc(t, "sipp-register", dir, sippBin, k.Addr(), "-sf", write("register.xml"),
-		"-s", "sippuas", "-au", "sippuas", "-ap", "uas123", "-i", "127.0.0.1", "-p", port, "-m", "1", "-nostdin", "-timeout", "20s")
-	select {
-	case <-reg.Done():
-		require.Zero(t, reg.ExitCode(), "SIPp REGISTER failed")
-	case <-time.After(30 * time.Second):
-		t.Fatal("SIPp REGISTER did not finish")
-	}
-	uas := siptest.StartProc(t, "sipp-uas", dir, sippBin, "-sf", write("uas-early.xml", "__WAV__", wav, "__EARLY_MS__", "2000"),
-		"-s", "sippuas", "-i", "127.0.0.1", "-p", port, "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(t)%20000),
-		"-m", "1", "-nostdin", "-timeout", "60s", "-trace_err")
-	time.Sleep(300 * time.Millisecond) // SIPp binds its port
+	uas := startSIPpUAS(t, k, "uas-early.xml", "__WAV__", wav, "__EARLY_MS__", "2000")
 
 	c, err := p.Dial("sippuas")
 	require.NoError(t, err)
@@ -63,12 +39,7 @@ func TestIntegrationEarlyMedia(t *testing.T) {
 	requireTone(t, "after the answer", p.dev.heardSince(mark), SampleRate, baresipHz, 1)
 	require.NoError(t, c.Hangup())
 	p.ev.waitCall(t, c, CallEnded, 20*time.Second)
-	select {
-	case <-uas.Done():
-	case <-time.After(30 * time.Second):
-		t.Fatal("SIPp UAS did not finish")
-	}
-	require.Zero(t, uas.ExitCode(), "SIPp UAS scenario failed")
+	uas.wait(t)
 }
 
 // TestIntegrationRingback: the callee rings (180 without SDP), so the phone
@@ -95,4 +66,24 @@ func TestIntegrationRingback(t *testing.T) {
 	n := p.dev.heardLen()
 	time.Sleep(200 * time.Millisecond)
 	require.Equal(t, n, p.dev.heardLen())
+}
+
+// TestIntegrationAnswerCrossesCancel: we hang up while the callee rings,
+// and its 200 OK crosses our CANCEL (a SIPp UAS that answers the INVITE
+// after the CANCEL instead of 487). The phone must ACK that 200 and send
+// BYE at once (RFC 3261 §9.1, §15) — the SIPp scenario fails otherwise —
+// and the call ends as cancelled.
+func TestIntegrationAnswerCrossesCancel(t *testing.T) {
+	k := siptest.StartKamailio(t, map[string]string{"gouac": "go123", "sippuas": "uas123"})
+	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
+	p.ev.waitReg(t, RegRegistered, 0)
+	uas := startSIPpUAS(t, k, "uas-answer-over-cancel.xml")
+
+	c, err := p.Dial("sippuas")
+	require.NoError(t, err)
+	p.ev.waitCall(t, c, CallRinging, 20*time.Second)
+	require.NoError(t, c.Hangup())
+	end := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
+	require.Equal(t, CauseCancelled, end.Cause, end.Reason)
+	uas.wait(t)
 }

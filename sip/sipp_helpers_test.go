@@ -1,0 +1,60 @@
+package sip
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/omniphone/omniphone/sip/siptest"
+)
+
+// sippUAS is a SIPp scenario registered at Kamailio as user "sippuas".
+type sippUAS struct {
+	proc *siptest.Proc
+}
+
+// startSIPpUAS registers "sippuas" (password uas123, which users must
+// hold) at k with SIPp and then runs the UAS scenario testdata/name, with
+// repl (old, new pairs) replaced in it, for one call.
+func startSIPpUAS(t *testing.T, k *siptest.Kamailio, name string, repl ...string) *sippUAS {
+	t.Helper()
+	sippBin := siptest.RequirePeer(t, "sipp", "sip-tester")
+	dir := t.TempDir()
+	write := func(name string, repl ...string) string {
+		b, err := os.ReadFile("testdata/" + name)
+		require.NoError(t, err)
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(strings.NewReplacer(repl...).Replace(string(b))), 0o644))
+		return path
+	}
+	port := strconv.Itoa(siptest.Port(t))
+	reg := siptest.StartProc(t, "sipp-register", dir, sippBin, k.Addr(), "-sf", write("register.xml"),
+		"-s", "sippuas", "-au", "sippuas", "-ap", "uas123", "-i", "127.0.0.1", "-p", port, "-m", "1", "-nostdin", "-timeout", "20s")
+	select {
+	case <-reg.Done():
+		require.Zero(t, reg.ExitCode(), "SIPp REGISTER failed")
+	case <-time.After(30 * time.Second):
+		t.Fatal("SIPp REGISTER did not finish")
+	}
+	uas := siptest.StartProc(t, "sipp-uas", dir, sippBin, "-sf", write(name, repl...),
+		"-s", "sippuas", "-i", "127.0.0.1", "-p", port, "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(t)%20000),
+		"-m", "1", "-nostdin", "-timeout", "60s", "-trace_err")
+	time.Sleep(300 * time.Millisecond) // SIPp binds its port
+	return &sippUAS{proc: uas}
+}
+
+// wait requires the scenario to end successfully.
+func (u *sippUAS) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case <-u.proc.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("SIPp UAS did not finish")
+	}
+	require.Zero(t, u.proc.ExitCode(), "SIPp UAS scenario failed")
+}
