@@ -69,6 +69,15 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 
 	med, err := d.Answer(diago.AnswerOptions{})
 	if err != nil {
+		if d.LoadState() == gosip.DialogStateEnded {
+			// The caller hung up as we answered and its BYE overtook its
+			// ACK: sipgo hands each request to a goroutine of its own, so
+			// the BYE can end the dialog while our 200 still waits for the
+			// ACK ("No ACK received"). The call was answered.
+			c.setState(CallActive, CallEvent{AnsweredBy: p.cfg.Account.User})
+			c.end(CauseRemoteHangup, 0, "")
+			return
+		}
 		c.end(CauseFailed, 0, fmt.Sprintf("answer: %v", err))
 		return
 	}
