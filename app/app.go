@@ -129,8 +129,8 @@ func New(fa fyne.App, opts Options) *App {
 	a.win = fa.NewWindow(Title)
 	a.card = newCardView(a.onAnswer, a.onDecline, a.openPage)
 	a.call = newCallView(callActions{mute: a.onMute, hold: a.onHold, hangup: a.onHangup, sound: a.onSound, transfer: a.onTransfer,
-		consult: a.onConsult, complete: a.onCompleteTransfer, switchTo: a.onSwitch})
-	a.phone = newPhoneView(a.card.root, a.call.root, a.onDial, a.onDTMF)
+		consult: a.onConsult, complete: a.onCompleteTransfer, switchTo: a.onSwitch, keys: a.callKey})
+	a.phone = newPhoneView(a.card.root, a.call.root, a.onDial, a.onDTMF, a.callKey)
 	a.card.relayout = a.phone.root.Refresh
 	a.call.relayout = a.phone.root.Refresh
 	a.history = newHistoryView(a.Window)
@@ -148,6 +148,7 @@ func New(fa fyne.App, opts Options) *App {
 	)
 	a.win.SetContent(container.NewBorder(nil, a.status, nil, nil, a.tabs))
 	a.win.Resize(fyne.NewSize(420, 640))
+	a.addCallKeys()
 	a.setupTray()
 	a.refresh()
 	a.loadHistory()

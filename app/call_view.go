@@ -24,7 +24,7 @@ type callView struct {
 	hold      *widget.Button
 	sound     *widget.Button
 	hangup    *widget.Button
-	transfer  *widget.Entry
+	transfer  *keyEntry
 	colleague *widget.Select
 	xfer      *widget.Button
 	consult   *widget.Button
@@ -45,6 +45,9 @@ type callActions struct {
 	transfer, consult func(target string)
 	complete          func()
 	switchTo          func(id string)
+	// keys carries out the window's call keys (the transfer field passes
+	// them on).
+	keys func(fyne.Shortcut) bool
 }
 
 func newCallView(act callActions) *callView {
@@ -58,7 +61,7 @@ func newCallView(act callActions) *callView {
 	v.sound = widget.NewButtonWithIcon("", theme.VolumeUpIcon(), act.sound)
 	v.hangup = widget.NewButtonWithIcon(lang.L("Hang up"), theme.CancelIcon(), act.hangup)
 	v.hangup.Importance = widget.DangerImportance
-	v.transfer = widget.NewEntry()
+	v.transfer = newKeyEntry(act.keys)
 	v.transfer.SetPlaceHolder(lang.L("Extension or number"))
 	v.colleague = widget.NewSelect(nil, func(label string) {
 		if e, ok := v.colleagues[label]; ok {

@@ -16,7 +16,7 @@ var keypadKeys = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0",
 // phoneView is the dialer: a number entry, a keypad and the call button,
 // under the incoming-call card and the active call when there are any.
 type phoneView struct {
-	number *widget.Entry
+	number *keyEntry
 	keys   map[string]*widget.Button
 	erase  *widget.Button
 	call   *widget.Button
@@ -27,9 +27,9 @@ type phoneView struct {
 	dtmf   func(key string)
 }
 
-func newPhoneView(card, active fyne.CanvasObject, dial func(number string), dtmf func(key string)) *phoneView {
+func newPhoneView(card, active fyne.CanvasObject, dial func(number string), dtmf func(key string), callKeys func(fyne.Shortcut) bool) *phoneView {
 	v := &phoneView{keys: map[string]*widget.Button{}, dtmf: dtmf}
-	v.number = widget.NewEntry()
+	v.number = newKeyEntry(callKeys)
 	v.number.SetPlaceHolder(lang.L("Number or SIP address"))
 	v.erase = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), v.onErase)
 	v.erase.Importance = widget.LowImportance

@@ -100,6 +100,7 @@ func runHeadless(dir, controlAddr string, inst *instance, link string, stderr io
 	svc.runPhone(ctx, log)
 	svc.startClickToCall(ctx, s, secrets, headlessTarget{Dialer: calllog.Dialer{Phone: svc.phone, Log: book}, log: log}, log)
 	links := linkOpener{log: log, raise: func() string { return "it runs headless, without a window to raise" },
+		act: func(action string) (string, error) { return headlessCallAction(svc.phone, action) },
 		dial: func(ctx context.Context, target string) error {
 			select {
 			case <-registered:
@@ -192,3 +193,29 @@ func openLog(dir string) (*slog.Logger, *logging.Redactor, func(), error) {
 
 // errControlNeedsHeadless is the usage error for --control without --headless.
 var errControlNeedsHeadless = errors.New("--control needs --headless (the window has no control API)")
+
+// headlessCallAction carries out --answer / --hangup on a phone without a
+// window: answer the first ringing call; hang up the active call, or
+// decline the ringing one when none is up.
+func headlessCallAction(p *sip.Phone, action string) (string, error) {
+	var ringing, up *sip.Call
+	for _, c := range p.Calls() {
+		switch st := c.State(); {
+		case st == sip.CallIncoming && ringing == nil:
+			ringing = c
+		case (st == sip.CallActive || st == sip.CallDialing || st == sip.CallRinging) && up == nil:
+			up = c
+		}
+	}
+	switch {
+	case action == actionAnswer && ringing != nil:
+		return "answered", ringing.Answer()
+	case action == actionAnswer:
+		return "", errors.New("no call is ringing")
+	case up != nil:
+		return "hung up", up.Hangup()
+	case ringing != nil:
+		return "declined", ringing.Reject(603)
+	}
+	return "", errors.New("no call to hang up")
+}

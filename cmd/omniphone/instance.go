@@ -40,11 +40,19 @@ const (
 // errAlreadyRunning means another omniphone holds this profile.
 var errAlreadyRunning = errors.New("omniphone is already running with this profile")
 
-// instanceRequest is what a second launch hands over: a link to dial, or
-// nothing (raise the window).
+// instanceRequest is what a second launch hands over: a link to dial, a
+// call action (--answer, --hangup), or nothing (raise the window).
 type instanceRequest struct {
-	Link string `json:"link,omitempty"`
+	Link   string `json:"link,omitempty"`
+	Action string `json:"action,omitempty"`
 }
+
+// Call actions a later launch can hand over: a desktop binds them to
+// global keys (Fyne has none of its own).
+const (
+	actionAnswer = "answer"
+	actionHangup = "hangup"
+)
 
 // instanceReply is the running instance's answer.
 type instanceReply struct {

@@ -148,11 +148,22 @@ type linkOpener struct {
 	dial func(ctx context.Context, target string) error
 	// raise brings the window to the front and says what it did.
 	raise func() string
-	log   *slog.Logger
+	// act answers or hangs up (actionAnswer, actionHangup) and says what
+	// it did.
+	act func(action string) (string, error)
+	log *slog.Logger
 }
 
 // handle implements instanceHandler.
 func (o linkOpener) handle(ctx context.Context, req instanceRequest) (string, error) {
+	if req.Action != "" {
+		if req.Action != actionAnswer && req.Action != actionHangup {
+			return "", fmt.Errorf("unknown call action %q (answer, hangup)", req.Action)
+		}
+		note, err := o.act(req.Action)
+		o.log.Info("call action from the command line", "action", req.Action, "note", note, "err", err)
+		return note, err
+	}
 	if req.Link == "" {
 		return o.raise(), nil
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -74,4 +76,31 @@ func FuzzParseLink(f *testing.F) {
 			t.Fatalf("%q: no target and no error", s)
 		}
 	})
+}
+
+func TestLinkOpener_CallActions(t *testing.T) {
+	var got []string
+	o := linkOpener{log: slog.New(slog.DiscardHandler), act: func(action string) (string, error) {
+		got = append(got, action)
+		if action == actionAnswer {
+			return "answered", nil
+		}
+		return "hangup done", nil
+	}}
+	for _, tc := range []struct {
+		action, note, err string
+	}{
+		{actionAnswer, "answered", ""},
+		{actionHangup, "hangup done", ""},
+		{"transfer", "", `unknown call action "transfer" (answer, hangup)`},
+	} {
+		note, err := o.handle(context.Background(), instanceRequest{Action: tc.action})
+		if tc.err != "" {
+			require.EqualError(t, err, tc.err)
+			continue
+		}
+		require.NoError(t, err)
+		require.Equal(t, tc.note, note)
+	}
+	require.Equal(t, []string{actionAnswer, actionHangup}, got, "an unknown action reaches nothing")
 }

@@ -44,6 +44,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configDir := fs.String("config-dir", "", "profile directory (settings, logs); default $OMNIPHONE_CONFIG_DIR or the OS config dir")
 	headless := fs.Bool("headless", false, "run the phone without a window (stop with SIGINT or SIGTERM)")
 	controlAddr := fs.String("control", "", "with --headless: serve the control API on this loopback address, e.g. 127.0.0.1:8089")
+	answer := fs.Bool("answer", false, "answer the call ringing in the running omniphone (bind it to a desktop key)")
+	hangup := fs.Bool("hangup", false, "hang up the call in the running omniphone, or decline the ringing one (bind it to a desktop key)")
 	registerHandlers := fs.Bool("register-handlers", false, "make omniphone this user's handler of tel:, callto: and sip: links (Linux: .desktop file and xdg-mime)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage:\n  omniphone [--config-dir DIR]                 open the softphone window\n"+
@@ -51,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			"                                               run the phone without a window\n"+
 			"  omniphone [--config-dir DIR] [--headless] LINK\n"+
 			"                                               dial a tel:, callto: or sip: link (in the running omniphone, if any)\n"+
+			"  omniphone [--config-dir DIR] --answer | --hangup\n"+
+			"                                               answer / hang up in the running omniphone (for a global key)\n"+
 			"  omniphone --register-handlers                handle tel:, callto: and sip: links from the desktop and browsers\n"+
 			"  omniphone [--config-dir DIR] settings CMD    manage settings (path, validate FILE, import FILE, export [FILE])\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -69,6 +73,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "omniphone:", err)
 		return 1
+	}
+	if *answer || *hangup {
+		return runCallAction(dir, *answer, *hangup, fs.NArg(), stdout, stderr)
 	}
 	var link string
 	switch arg := fs.Arg(0); {
@@ -102,6 +109,36 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runHeadless(dir, *controlAddr, inst, link, stderr)
 	}
 	return runWindow(dir, inst, link, stderr)
+}
+
+// runCallAction hands --answer or --hangup to the running omniphone; with
+// none running there is no call to act on.
+func runCallAction(dir string, answer, hangup bool, nargs int, stdout, stderr io.Writer) int {
+	if answer == hangup || nargs > 0 {
+		fmt.Fprintln(stderr, "omniphone: --answer and --hangup take no link and not each other")
+		return 2
+	}
+	action := actionHangup
+	if answer {
+		action = actionAnswer
+	}
+	inst, err := claimInstance(dir)
+	if err == nil {
+		_ = inst.Close()
+		fmt.Fprintf(stderr, "omniphone: no omniphone is running with the profile %s: no call to %s\n", dir, action)
+		return 1
+	}
+	if !errors.Is(err, errAlreadyRunning) {
+		fmt.Fprintln(stderr, "omniphone:", err)
+		return 1
+	}
+	note, err := handOver(context.Background(), dir, instanceRequest{Action: action})
+	if err != nil {
+		fmt.Fprintln(stderr, "omniphone:", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "omniphone: %s\n", note)
+	return 0
 }
 
 // handOverCLI gives the link (or a request to raise the window) to the
@@ -196,7 +233,13 @@ func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 	ui.Attach(svc.forApp())
 	svc.runPhone(ctx, log)
 	svc.startClickToCall(ctx, s, secrets, ui, log)
-	links := linkOpener{dial: ui.OpenLink, log: log, raise: func() string { ui.Raise(); return "window raised" }}
+	links := linkOpener{dial: ui.OpenLink, log: log, raise: func() string { ui.Raise(); return "window raised" },
+		act: func(action string) (string, error) {
+			if action == actionAnswer {
+				return ui.AnswerKey()
+			}
+			return ui.HangupKey()
+		}}
 	inst.Serve(links.handle)
 	stopLink := links.openAtStart(ctx, link)
 	go func() {
