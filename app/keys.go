@@ -59,11 +59,15 @@ func (a *App) AnswerKey() (string, error) { return a.onUI(a.answerKey) }
 // when no call is up, and says what it did. Safe from any goroutine.
 func (a *App) HangupKey() (string, error) { return a.onUI(a.hangupKey) }
 
-func (a *App) answerKey() (string, error) {
+// ringingOrCallback reports a ringing call or a callback request waiting.
+func (a *App) ringingOrCallback() bool {
 	a.calls.mu.Lock()
-	ringing, callback := a.calls.ringing != nil, a.calls.callback != nil
-	a.calls.mu.Unlock()
-	if !ringing && !callback {
+	defer a.calls.mu.Unlock()
+	return a.calls.ringing != nil || a.calls.callback != nil
+}
+
+func (a *App) answerKey() (string, error) {
+	if !a.ringingOrCallback() {
 		return "", errNothingRings
 	}
 	a.onAnswer()
@@ -75,10 +79,7 @@ func (a *App) hangupKey() (string, error) {
 		a.onHangup()
 		return "hung up", nil
 	}
-	a.calls.mu.Lock()
-	ringing, callback := a.calls.ringing != nil, a.calls.callback != nil
-	a.calls.mu.Unlock()
-	if !ringing && !callback {
+	if !a.ringingOrCallback() {
 		return "", errNoCallUp
 	}
 	a.onDecline()

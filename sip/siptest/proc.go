@@ -135,25 +135,24 @@ func Tail(s string, n int) string {
 // Port returns a port free for both UDP and TCP on 127.0.0.1.
 func Port(t testing.TB) int {
 	t.Helper()
-	for range 50 {
-		if port, ok := freeRun(1); ok {
-			return port
-		}
-	}
-	t.Fatal("no port free for both UDP and TCP on 127.0.0.1")
-	return 0
+	return freePorts(t, 1)
 }
 
 // PortPair returns a port p such that p and p+1 are both free for UDP and
 // TCP on 127.0.0.1 — baresip binds its SIP/TLS transport to its SIP port + 1.
 func PortPair(t testing.TB) int {
 	t.Helper()
+	return freePorts(t, 2)
+}
+
+func freePorts(t testing.TB, n int) int {
+	t.Helper()
 	for range 50 {
-		if port, ok := freeRun(2); ok {
+		if port, ok := freeRun(n); ok {
 			return port
 		}
 	}
-	t.Fatal("no two adjacent ports free for both UDP and TCP on 127.0.0.1")
+	t.Fatalf("no %d adjacent ports free for both UDP and TCP on 127.0.0.1", n)
 	return 0
 }
 
