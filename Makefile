@@ -9,6 +9,11 @@ BIN := $(CURDIR)/bin
 GOLANGCI_VERSION := v2.15.0
 FYNE_TOOLS_VERSION := v1.7.4
 ARGS ?=
+# Build tags for every build, lint, test and benchmark: with_opus_c links
+# libopus (cgo, Debian libopus-dev) for the Opus codec through diago.
+# GOTAGS= builds without it; accounts that list opus are then refused.
+GOTAGS ?= with_opus_c
+export GOTAGS
 
 # Fyne logs "Error parsing user locale C" under the C locale.
 ifeq ($(filter-out C C.UTF-8 C.utf8 POSIX,$(LANG)),)
@@ -22,7 +27,7 @@ help: ## list the targets
 .PHONY: build
 build: ## build bin/omniphone
 	@scripts/deps.sh run
-	$(GO) build -o $(BIN)/omniphone ./cmd/omniphone
+	$(GO) build -tags '$(GOTAGS)' -o $(BIN)/omniphone ./cmd/omniphone
 
 .PHONY: run
 run: build ## build and start the desktop app (ARGS="--config-dir DIR" to use another profile)
@@ -44,7 +49,7 @@ $(BIN)/golangci-lint:
 .PHONY: lint
 lint: $(BIN)/golangci-lint ## go vet + golangci-lint (with the dependency-direction rules)
 	@scripts/deps.sh run
-	$(GO) vet ./...
+	$(GO) vet -tags '$(GOTAGS)' ./...
 	$(BIN)/golangci-lint run ./...
 
 $(BIN)/fyne:

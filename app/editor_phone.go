@@ -79,7 +79,7 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 			e.field(path+".expiry_seconds", lang.L("Registration expiry, s"), intEntry(&a.ExpirySeconds, "600")),
 			e.field(path+".dtmf", lang.L("DTMF"), dtmf)),
 		container.NewGridWithColumns(2,
-			e.field(path+".codecs", lang.L("Codecs in order of preference"), commaList(&a.Codecs, "PCMU, PCMA")),
+			e.field(path+".codecs", lang.L("Codecs in order of preference"), commaList(&a.Codecs, "opus, PCMU, PCMA")),
 			e.field(path+".dial_plan", lang.L("Dial plan for Russian numbers"), choice(&a.DialPlan, []option{
 				{string(settings.DialPlanNone), lang.L("as typed")}, {string(settings.DialPlanRuE164), "+7XXXXXXXXXX"},
 				{string(settings.DialPlanRu8), "8XXXXXXXXXX"}, {string(settings.DialPlanRu7), "7XXXXXXXXXX"},

@@ -264,3 +264,27 @@ func TestEditor_CallHeadersMapINVITEHeadersToCallParameters(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[string]string{"X-Campaign": "campaign"}, loaded.SIP.Accounts[0].CallHeaders)
 }
+
+// TestEditor_CodecOrderIssue10: the account's codecs are typed as an
+// ordered list; the order is saved as typed, and a codec the phone lacks
+// is refused next to the field, naming the ones it has.
+func TestEditor_CodecOrderIssue10(t *testing.T) {
+	b := newTestEditor(t, withAccount(), nil)
+	codecs := find(t, b.e, func(en *widget.Entry) bool { return en.PlaceHolder == "opus, PCMU, PCMA" })
+	require.Equal(t, "PCMU, PCMA", codecs.Text)
+
+	codecs.SetText("PCMU, G722")
+	b.e.onSave()
+	label := b.e.problems.labels["sip.accounts[0].codecs"]
+	require.True(t, label.Visible())
+	require.Contains(t, label.Text, `unknown codec "G722": use opus, PCMU, PCMA`)
+	_, err := os.Stat(b.dir.File())
+	require.True(t, os.IsNotExist(err), "nothing was written")
+
+	codecs.SetText("opus, PCMA, PCMU")
+	b.e.onSave()
+	require.Equal(t, "Saved.", b.e.status.Text)
+	loaded, err := b.dir.Load()
+	require.NoError(t, err)
+	require.Equal(t, []string{"opus", "PCMA", "PCMU"}, loaded.SIP.Accounts[0].Codecs)
+}

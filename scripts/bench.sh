@@ -15,10 +15,12 @@ export OMNIPHONE_REQUIRE_PEERS=1 OMNIPHONE_BENCH_SANDBOX=1
 case "${LANG:-C}" in C|C.*|POSIX) export LANG=en_US.UTF-8 ;; esac
 unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
 read -r -a pkgs <<<"${PKGS:-./...}"
+# with_opus_c links libopus for Opus (make exports GOTAGS).
+tags=(-tags "${GOTAGS-with_opus_c}")
 
 # Compile first, with the network: inside the namespace nothing can be
 # downloaded, so the go command must find every module in its cache.
-go test -run '^$' -count=1 "${pkgs[@]}" >/dev/null
+go test "${tags[@]}" -run '^$' -count=1 "${pkgs[@]}" >/dev/null
 isolate=()
 if [ "$(id -u)" -eq 0 ] && unshare --net true 2>/dev/null; then
   isolate=(unshare --net -- sh -c 'ip link set lo up && exec "$@"' sh)
@@ -29,5 +31,5 @@ fi
 
 "${isolate[@]}" dbus-run-session -- scripts/with-keyring.sh \
   xvfb-run -a -n $((200 + $$ % 500)) -s "-screen 0 1280x1024x24 -nolisten tcp -noreset" \
-  go test -run '^$' -bench "${BENCH:-.}" -benchmem -count=1 "$@" "${pkgs[@]}" \
+  go test "${tags[@]}" -run '^$' -bench "${BENCH:-.}" -benchmem -count=1 "$@" "${pkgs[@]}" \
   2> >(grep -v 'Failed to set fd limit' >&2)

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Usage: scripts/deps.sh run|test|bench
 # Installs the Debian packages that building (cgo: GL and X11 headers) and
-# running the app, or running every test, need. As root it runs apt-get;
+# running the app, or running every test, need (libopus for the Opus codec,
+# built in with the with_opus_c tag that make passes). As root it runs apt-get;
 # otherwise it prints the exact command and fails. Elsewhere than Debian it
 # names what to install and goes on.
 set -euo pipefail
 
 build=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
-       libxinerama-dev libxi-dev libxxf86vm-dev)
+       libxinerama-dev libxi-dev libxxf86vm-dev libopus-dev libopusfile-dev)
 run=("${build[@]}" libgl1-mesa-dri)
 # Xvfb, screenshot tools and xdotool (the mouse) for the real-window tests,
 # a private D-Bus session and gnome-keyring for the keyring tests, Chromium

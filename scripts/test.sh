@@ -21,11 +21,18 @@ unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
 FUZZTIME=${FUZZTIME:-20000x}
 # PKGS narrows the run while you work on a few packages (default: all).
 read -r -a pkgs <<<"${PKGS:-./...}"
+# Build tags for every step: with_opus_c links libopus for Opus (make
+# exports GOTAGS; GOTAGS= tests the build without it).
+tags=(-tags "${GOTAGS-with_opus_c}")
 
 step() { printf '\n== %s\n' "$*"; }
 
 step "go vet"
-go vet "${pkgs[@]}"
+go vet "${tags[@]}" "${pkgs[@]}"
+
+step "build without the Opus tag (opus is then refused with a clear error)"
+go build ./...
+go test -count=1 -run '^(TestConfigOpusIssue10|TestCodecOrderIssue10)$' ./sip
 
 step "go test (Secret Service on a private D-Bus, Xvfb)"
 # -noreset: by default Xvfb resets when its last client disconnects, and an
@@ -33,21 +40,21 @@ step "go test (Secret Service on a private D-Bus, Xvfb)"
 # (seen when one window test's app quit as the next one started).
 dbus-run-session -- scripts/with-keyring.sh \
   xvfb-run -a -s "-screen 0 1280x1024x24 -nolisten tcp -noreset" \
-  go test -count=1 "${pkgs[@]}" 2> >(grep -v 'Failed to set fd limit' >&2)
+  go test "${tags[@]}" -count=1 "${pkgs[@]}" 2> >(grep -v 'Failed to set fd limit' >&2)
 
 step "go test -race (packages without the cgo UI)"
 # shellcheck disable=SC2046
-dbus-run-session -- scripts/with-keyring.sh go test -race -count=1 $(go list "${pkgs[@]}" | grep -v -e '/app$' -e '/cmd/omniphone$') \
+dbus-run-session -- scripts/with-keyring.sh go test "${tags[@]}" -race -count=1 $(go list "${tags[@]}" "${pkgs[@]}" | grep -v -e '/app$' -e '/cmd/omniphone$') \
   2> >(grep -v 'Failed to set fd limit' >&2)
 
 step "fuzz ($FUZZTIME inputs each)"
 fuzzlog=$(mktemp); trap 'rm -f "$fuzzlog"' EXIT
 # shellcheck disable=SC2046
-grep -l '^func Fuzz' $(go list -f '{{$d := .Dir}}{{range .TestGoFiles}}{{$d}}/{{.}} {{end}}' "${pkgs[@]}") 2>/dev/null | while read -r file; do
+grep -l '^func Fuzz' $(go list "${tags[@]}" -f '{{$d := .Dir}}{{range .TestGoFiles}}{{$d}}/{{.}} {{end}}' "${pkgs[@]}") 2>/dev/null | while read -r file; do
   dir=$(dirname "$file")
   for fn in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | cut -d' ' -f2); do
     echo "fuzz $dir $fn"
-    if ! go test -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 100x "$dir" >"$fuzzlog" 2>&1; then
+    if ! go test "${tags[@]}" -run '^$' -fuzz "^${fn}\$" -fuzztime "$FUZZTIME" -fuzzminimizetime 100x "$dir" >"$fuzzlog" 2>&1; then
       cat "$fuzzlog"; exit 1
     fi
   done

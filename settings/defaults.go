@@ -3,8 +3,9 @@ package settings
 // DefaultCodecs is the codec preference order of a new SIP account.
 var DefaultCodecs = []string{"PCMU", "PCMA"}
 
-// KnownCodecs are the codec names an account may list.
-var KnownCodecs = []string{"opus", "G722", "PCMU", "PCMA"}
+// KnownCodecs are the codec names an account may list: those the phone
+// negotiates (opus only in builds with libopus, which make builds).
+var KnownCodecs = []string{"opus", "PCMU", "PCMA"}
 
 // Default returns the settings of a fresh install. They validate: nothing is
 // connected yet, so nothing is required yet.

@@ -105,6 +105,7 @@ func TestValidate_Rules(t *testing.T) {
 		{"SIP expiry", func(s *Settings) { s.SIP.Accounts[0].ExpirySeconds = 10 }, "sip.accounts[0].expiry_seconds", "between 60"},
 		{"SIP codecs required", func(s *Settings) { s.SIP.Accounts[0].Codecs = nil }, "sip.accounts[0].codecs", "at least one codec"},
 		{"SIP codec unknown", func(s *Settings) { s.SIP.Accounts[0].Codecs = []string{"PCMU", "G729"} }, "sip.accounts[0].codecs[1]", `unknown codec "G729"`},
+		{"SIP codec the phone lacks (issue 10)", func(s *Settings) { s.SIP.Accounts[0].Codecs = []string{"opus", "G722"} }, "sip.accounts[0].codecs[1]", `unknown codec "G722": use opus, PCMU, PCMA`},
 		{"SIP codec twice", func(s *Settings) { s.SIP.Accounts[0].Codecs = []string{"PCMU", "pcmu"} }, "sip.accounts[0].codecs[1]", "listed twice"},
 		{"SIP dtmf", func(s *Settings) { s.SIP.Accounts[0].DTMF = "inband" }, "sip.accounts[0].dtmf", `"rfc4733" or "info"`},
 		{"SIP call header param", func(s *Settings) { s.SIP.Accounts[0].CallHeaders = map[string]string{"X-City": "city"} }, "sip.accounts[0].call_headers", "use one of scenario"},

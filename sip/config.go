@@ -35,6 +35,9 @@ const (
 const (
 	CodecPCMU = "PCMU"
 	CodecPCMA = "PCMA"
+	// CodecOpus is opus/48000/2 (RFC 7587); only in binaries built with
+	// the with_opus_c tag, see [ErrOpusNotBuiltIn].
+	CodecOpus = "opus"
 )
 
 // Account is one SIP identity: the address of record, credentials and
@@ -61,7 +64,9 @@ type Account struct {
 	SRTP SRTPPolicy
 	// Expiry is the requested registration lifetime; 0 means 300 s.
 	Expiry time.Duration
-	// Codecs lists PCMU and/or PCMA in order of preference; empty means both, PCMU first.
+	// Codecs lists opus, PCMU and/or PCMA (any case) in order of
+	// preference, for our offers and for the codec we pick from a peer's
+	// offer; empty means PCMU, PCMA.
 	Codecs []string
 	// DTMF is the sending mode; empty means RFC 4733.
 	DTMF DTMFMode
@@ -184,11 +189,11 @@ func (cfg Config) withDefaults() (Config, error) {
 	if len(a.Codecs) == 0 {
 		a.Codecs = []string{CodecPCMU, CodecPCMA}
 	}
-	for _, c := range a.Codecs {
-		if c != CodecPCMU && c != CodecPCMA {
-			return cfg, fmt.Errorf("codec %q is not supported (PCMU, PCMA)", c)
-		}
+	codecs, err := normalizeCodecs(a.Codecs)
+	if err != nil {
+		return cfg, err
 	}
+	a.Codecs = codecs
 	if err := oneOf(&a.DTMF, "DTMF mode", DTMFRFC4733, DTMFInfo); err != nil {
 		return cfg, err
 	}
@@ -240,7 +245,6 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, fmt.Errorf("virtual number header %q is not a header name", h)
 		}
 	}
-	var err error
 	if cfg.Hardening, err = cfg.Hardening.withDefaults(); err != nil {
 		return cfg, err
 	}

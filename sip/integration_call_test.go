@@ -112,17 +112,7 @@ func TestIntegrationHoldResume(t *testing.T) {
 		t.Run(dir.String(), func(t *testing.T) {
 			p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
 			p.ev.waitReg(t, RegRegistered, 0)
-			var c *Call
-			if dir == Outbound {
-				var err error
-				c, err = p.Dial("alice")
-				require.NoError(t, err)
-			} else {
-				alice.Command("dial", "sip:gouac@"+k.Addr())
-				c = p.ev.waitIncoming(t, 1)
-				require.NoError(t, c.Answer())
-			}
-			p.ev.waitCall(t, c, CallActive, 20*time.Second)
+			c := connect(t, k, p, alice, dir)
 			time.Sleep(time.Second)
 			callID := c.SIPCallID()
 			require.NotEmpty(t, callID)
@@ -143,9 +133,7 @@ func TestIntegrationHoldResume(t *testing.T) {
 			time.Sleep(3 * time.Second)
 			requireTone(t, "phone received after resume", p.dev.heardSince(mark), SampleRate, baresipHz, 1.5)
 
-			require.NoError(t, c.Hangup())
-			p.ev.waitCall(t, c, CallEnded, 20*time.Second)
-			alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_CLOSED"))
+			hangUp(t, p, alice, c)
 		})
 	}
 }

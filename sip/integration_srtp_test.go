@@ -18,14 +18,9 @@ func TestIntegrationSRTP_RequiredTalksToAnSRTPOnlyPeer(t *testing.T) {
 	p := startPhone(t, k, "gouac", "go123", phoneHz, func(c *Config) { c.Account.SRTP = SRTPRequired })
 	p.ev.waitReg(t, RegRegistered, 0)
 
-	c, err := p.Dial("alice")
-	require.NoError(t, err)
-	p.ev.waitCall(t, c, CallActive, 20*time.Second)
-	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_ESTABLISHED"))
+	c := connect(t, k, p, alice, Outbound)
 	time.Sleep(4 * time.Second)
-	require.NoError(t, c.Hangup())
-	p.ev.waitCall(t, c, CallEnded, 20*time.Second)
-	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_CLOSED"))
+	hangUp(t, p, alice, c)
 
 	requireTone(t, "phone received (decrypted)", p.dev.heardSince(0), SampleRate, baresipHz, 2.5)
 	rx, rate := siptest.ReadWAV(t, alice.DecodedRecording(t), 0)

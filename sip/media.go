@@ -12,18 +12,18 @@ import (
 	"time"
 
 	"github.com/emiago/diago"
-	"github.com/emiago/diago/audio"
 	"github.com/emiago/diago/media"
 )
 
 // mediaPipe moves audio between the RTP session and the AudioDevice for one
-// call: a receive goroutine (RTP → DTMF detection / G.711 decode → device and
-// recording) and a send goroutine paced at 20 ms (device → mute → G.711
-// encode → RTP).
+// call: a receive goroutine (RTP → DTMF detection / decode → device and
+// recording) and a send goroutine paced at 20 ms (device → mute → encode →
+// RTP). The frameCodec is G.711 or Opus (codec.go, opus.go).
 type mediaPipe struct {
 	c      *Call
 	med    *diago.DialogMedia
 	codec  media.Codec
+	coder  frameCodec
 	dtmfPT uint8
 	hasTE  bool
 	r      io.Reader
@@ -58,9 +58,11 @@ func (c *Call) startMedia(med *diago.DialogMedia) error {
 			mp.dtmfPT, mp.hasTE = cd.PayloadTypeRecv(), true
 		}
 	}
-	if !isG711(mp.codec) {
-		return fmt.Errorf("negotiated codec %s is not G.711", mp.codec.Name)
+	coder, err := newFrameCodec(mp.codec)
+	if err != nil {
+		return err
 	}
+	mp.coder = coder
 
 	var ropts []diago.AudioReaderOption
 	if p.jitter {
@@ -121,7 +123,6 @@ func safeName(s string) string {
 func (mp *mediaPipe) receive() {
 	defer mp.wg.Done()
 	buf := make([]byte, media.RTPBufSize)
-	pcm := make([]byte, 2*media.RTPBufSize)
 	var det dtmfDetector
 	pr := mp.med.RTPPacketReader
 	for {
@@ -140,19 +141,13 @@ func (mp *mediaPipe) receive() {
 			}
 			continue
 		}
-		if hdr.PayloadType != mp.codec.PayloadType {
+		if hdr.PayloadType != mp.codec.PayloadTypeRecv() {
 			continue // comfort noise or an unexpected payload type
 		}
-		var m int
-		if isAlaw(mp.codec) {
-			m, err = audio.DecodeAlawTo(pcm, buf[:n])
-		} else {
-			m, err = audio.DecodeUlawTo(pcm, buf[:n])
+		frame, err := mp.coder.decode(buf[:n])
+		if err != nil || len(frame) == 0 {
+			continue // a damaged packet: play nothing for it
 		}
-		if err != nil {
-			continue
-		}
-		frame := bytesToSamples(pcm[:m])
 		if mp.owned() {
 			mp.c.p.audio.WriteFrame(frame)
 		}
@@ -174,8 +169,7 @@ func (mp *mediaPipe) send() {
 	defer tick.Stop()
 	frame := make([]int16, FrameSamples)
 	silence := make([]int16, FrameSamples)
-	raw := make([]byte, FrameSamples*2)
-	enc := make([]byte, FrameSamples)
+	enc := make([]byte, maxPayload)
 	for {
 		select {
 		case <-mp.quit:
@@ -188,16 +182,10 @@ func (mp *mediaPipe) send() {
 			mp.c.p.audio.ReadFrame(frame)
 			out = frame
 		}
-		samplesToBytes(raw, out)
-		var err error
-		if isAlaw(mp.codec) {
-			_, err = audio.EncodeAlawTo(enc, raw)
-		} else {
-			_, err = audio.EncodeUlawTo(enc, raw)
-		}
+		n, err := mp.coder.encode(enc, out)
 		if err == nil {
 			mp.sendMu.Lock()
-			_, err = mp.w.Write(enc)
+			_, err = mp.w.Write(enc[:n])
 			mp.sendMu.Unlock()
 			if err != nil && errors.Is(err, io.ErrClosedPipe) {
 				return
@@ -265,10 +253,4 @@ func fitFrame(f []int16, n int) []int16 {
 	out := make([]int16, n)
 	copy(out, f)
 	return out
-}
-
-func isAlaw(c media.Codec) bool { return strings.EqualFold(c.Name, "PCMA") }
-
-func isG711(c media.Codec) bool {
-	return strings.EqualFold(c.Name, "PCMU") || strings.EqualFold(c.Name, "PCMA")
 }

@@ -160,18 +160,13 @@ func (p *Phone) build() error {
 	}
 	p.srv = srv
 
-	codecs := make([]media.Codec, 0, len(acc.Codecs)+1)
-	for _, c := range acc.Codecs {
-		switch c {
-		case CodecPCMU:
-			codecs = append(codecs, media.CodecAudioUlaw)
-		case CodecPCMA:
-			codecs = append(codecs, media.CodecAudioAlaw)
-		}
-	}
-	codecs = append(codecs, media.CodecTelephoneEvent8000)
+	codecs := mediaCodecs(acc.Codecs)
 	// diago keeps the RTP port range in package globals.
 	media.RTPPortStart, media.RTPPortEnd = cfg.RTPPortMin, cfg.RTPPortMax
+	// And the answerer's codec choice: ours is the account's order
+	// (Account.Codecs), not the offerer's, so a PCMU-first account answers
+	// PCMU to an offer of "opus PCMU" (issue 10).
+	media.SDPCodecPreferLocalOrder = 1
 
 	listenTransport := diago.Transport{Transport: string(acc.Transport), BindHost: cfg.BindHost, BindPort: cfg.BindPort,
 		MediaSRTP: acc.SRTP.mediaSRTP()}

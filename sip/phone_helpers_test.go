@@ -230,3 +230,30 @@ func startPhone(t testing.TB, k *siptest.Kamailio, user, password string, toneHz
 	})
 	return &testPhone{Phone: p, ev: ev, dev: dev}
 }
+
+// connect places (Outbound) or answers (Inbound) a call between p and
+// baresip through k, and waits until both sides have it established.
+func connect(t *testing.T, k *siptest.Kamailio, p *testPhone, b *siptest.Baresip, dir Direction) *Call {
+	t.Helper()
+	var c *Call
+	if dir == Outbound {
+		var err error
+		c, err = p.Dial("alice")
+		require.NoError(t, err)
+	} else {
+		b.Command("dial", "sip:gouac@"+k.Addr())
+		c = p.ev.waitIncoming(t, 1)
+		require.NoError(t, c.Answer())
+	}
+	p.ev.waitCall(t, c, CallActive, 20*time.Second)
+	b.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_ESTABLISHED"))
+	return c
+}
+
+// hangUp ends c from our side and waits until both sides closed it.
+func hangUp(t *testing.T, p *testPhone, b *siptest.Baresip, c *Call) {
+	t.Helper()
+	require.NoError(t, c.Hangup())
+	p.ev.waitCall(t, c, CallEnded, 20*time.Second)
+	b.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_CLOSED"))
+}

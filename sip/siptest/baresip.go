@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,14 @@ type BaresipOptions struct {
 	// MediaEnc is baresip's media encryption, e.g. "srtp-mand" (SDES,
 	// RTP/SAVP only); empty is plain RTP.
 	MediaEnc string
+	// Codecs is baresip's audio_codecs, in its order of preference; empty
+	// means PCMU, PCMA. Opus must be spelled "opus/48000/2" (baresip 1.0
+	// looks plain "opus" up as opus/8000/1 and fails); it loads opus.so.
+	Codecs []string
+	// OpusTone writes the tone as 48 kHz stereo, for a call that will use
+	// Opus: baresip's aufile does not resample, and a source whose format
+	// is not the codec's fails the call ("must have sample-rate 8000 Hz").
+	OpusTone bool
 }
 
 // StartBaresip registers a baresip account through Kamailio, sending a
@@ -51,7 +60,11 @@ func StartBaresip(t testing.TB, o BaresipOptions) *Baresip {
 	rec := filepath.Join(dir, "rec")
 	require.NoError(t, os.MkdirAll(rec, 0o755))
 	wav := filepath.Join(dir, "tone.wav")
-	WriteToneWAV(t, wav, o.ToneHz, 120*time.Second)
+	if o.OpusTone {
+		WriteToneWAVAt(t, wav, o.ToneHz, 60*time.Second, 48000, 2)
+	} else {
+		WriteToneWAV(t, wav, o.ToneHz, 120*time.Second)
+	}
 	var (
 		b  *Baresip
 		pr *Proc
@@ -94,6 +107,13 @@ func writeBaresipConfig(t testing.TB, dir string, o BaresipOptions, wav, rec str
 	if o.AnswerMode == "" {
 		o.AnswerMode = "auto"
 	}
+	if len(o.Codecs) == 0 {
+		o.Codecs = []string{"PCMU", "PCMA"}
+	}
+	modules := []string{"g711.so"}
+	if slices.ContainsFunc(o.Codecs, func(c string) bool { return strings.HasPrefix(strings.ToLower(c), "opus") }) {
+		modules = append(modules, "opus.so")
+	}
 	config := strings.Join([]string{
 		"poll_method\tepoll",
 		"sip_listen\t127.0.0.1:" + strconv.Itoa(sipPort),
@@ -107,7 +127,7 @@ func writeBaresipConfig(t testing.TB, dir string, o BaresipOptions, wav, rec str
 		"dns_server\t127.0.0.1:53",
 		"net_interface\t127.0.0.1",
 		"module_path\t/usr/lib/baresip/modules",
-		"module\tg711.so",
+		"module\t" + strings.Join(modules, "\nmodule\t"),
 		"module\taufile.so",
 		"module\taubridge.so",
 		"module\tsndfile.so",
@@ -122,8 +142,8 @@ func writeBaresipConfig(t testing.TB, dir string, o BaresipOptions, wav, rec str
 		"",
 	}, "\n")
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config"), []byte(config), 0o644))
-	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s\";regint=60;answermode=%s;audio_codecs=PCMU,PCMA",
-		o.User, o.Proxy, o.Password, o.Proxy, o.AnswerMode)
+	account := fmt.Sprintf("<sip:%s@%s>;auth_pass=%s;outbound=\"sip:%s\";regint=60;answermode=%s;audio_codecs=%s",
+		o.User, o.Proxy, o.Password, o.Proxy, o.AnswerMode, strings.Join(o.Codecs, ","))
 	if o.MediaEnc != "" {
 		account += ";mediaenc=" + o.MediaEnc
 	}

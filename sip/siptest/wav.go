@@ -15,24 +15,34 @@ import (
 // WriteToneWAV writes a mono 8 kHz 16-bit WAV with a sine of freq Hz.
 func WriteToneWAV(t testing.TB, path string, freq float64, dur time.Duration) {
 	t.Helper()
-	const rate = audio.SampleRate
-	n := int(dur.Seconds() * rate)
-	b := make([]byte, 44+2*n)
+	WriteToneWAVAt(t, path, freq, dur, audio.SampleRate, 1)
+}
+
+// WriteToneWAVAt writes a 16-bit WAV of rate Hz and channels channels
+// (the same sine of freq Hz in each), e.g. 48 kHz stereo for baresip's
+// Opus, whose aufile source must match the codec's rate and channels.
+func WriteToneWAVAt(t testing.TB, path string, freq float64, dur time.Duration, rate, channels int) {
+	t.Helper()
+	n := int(dur.Seconds() * float64(rate))
+	size := 2 * n * channels
+	b := make([]byte, 44+size)
 	copy(b[0:], "RIFF")
-	binary.LittleEndian.PutUint32(b[4:], uint32(36+2*n))
+	binary.LittleEndian.PutUint32(b[4:], uint32(36+size))
 	copy(b[8:], "WAVEfmt ")
 	binary.LittleEndian.PutUint32(b[16:], 16)
 	binary.LittleEndian.PutUint16(b[20:], 1)
-	binary.LittleEndian.PutUint16(b[22:], 1)
-	binary.LittleEndian.PutUint32(b[24:], rate)
-	binary.LittleEndian.PutUint32(b[28:], rate*2)
-	binary.LittleEndian.PutUint16(b[32:], 2)
+	binary.LittleEndian.PutUint16(b[22:], uint16(channels))
+	binary.LittleEndian.PutUint32(b[24:], uint32(rate))
+	binary.LittleEndian.PutUint32(b[28:], uint32(rate*2*channels))
+	binary.LittleEndian.PutUint16(b[32:], uint16(2*channels))
 	binary.LittleEndian.PutUint16(b[34:], 16)
 	copy(b[36:], "data")
-	binary.LittleEndian.PutUint32(b[40:], uint32(2*n))
+	binary.LittleEndian.PutUint32(b[40:], uint32(size))
 	for i := range n {
-		v := int16(8000 * math.Sin(2*math.Pi*freq*float64(i)/rate))
-		binary.LittleEndian.PutUint16(b[44+2*i:], uint16(v))
+		v := uint16(int16(8000 * math.Sin(2*math.Pi*freq*float64(i)/float64(rate))))
+		for c := range channels {
+			binary.LittleEndian.PutUint16(b[44+2*(i*channels+c):], v)
+		}
 	}
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 }
