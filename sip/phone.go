@@ -101,7 +101,7 @@ func (p *Phone) build() error {
 		sipgo.WithUserAgentHostname(domainHost),
 		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(p.gate.filter)),
 	}
-	if acc.Transport == TransportTLS {
+	if acc.Transport.overTLS() {
 		conf, err := tlsClientConfig(acc)
 		if err != nil {
 			return err
@@ -173,7 +173,7 @@ func (p *Phone) build() error {
 
 	listenTransport := diago.Transport{Transport: string(acc.Transport), BindHost: cfg.BindHost, BindPort: cfg.BindPort,
 		MediaSRTP: acc.SRTP.mediaSRTP()}
-	if acc.Transport == TransportTLS {
+	if acc.Transport.overTLS() {
 		if listenTransport.TLSConf, err = tlsServerConfig(contactHost); err != nil {
 			return err
 		}
