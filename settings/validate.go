@@ -364,8 +364,11 @@ func (s SIP) validate(c *problems) {
 		default:
 			c.add(path+".srtp", "must be \"off\" or \"required\", not %q", a.SRTP)
 		}
-		if a.CACertFile != "" && a.Transport != TransportTLS {
-			c.add(path+".ca_cert_file", "is only used with the tls transport")
+		if a.CACertFile != "" && a.Transport != TransportTLS && a.Transport != TransportWSS {
+			c.add(path+".ca_cert_file", "is only used with the tls and wss transports")
+		}
+		if a.SRTP == SRTPRequired && (a.Transport == TransportWS || a.Transport == TransportWSS) {
+			c.add(path+".srtp", "must be off with %s: WebRTC audio is always encrypted (DTLS-SRTP)", a.Transport)
 		}
 		if a.CallerID != "" && !isPhoneNumber(a.CallerID) {
 			c.add(path+".caller_id", "%q is not a phone number: use digits, optionally with a leading +", a.CallerID)
