@@ -23,6 +23,19 @@ func overWS(k *siptest.KamailioWS, tr Transport) func(*Config) {
 	}
 }
 
+// startWebrtcPeers starts Kamailio with WebSocket (and rtpengine when opts
+// ask), baresip as alice and the phone as gouac on tr, and waits until
+// both are registered.
+func startWebrtcPeers(t *testing.T, tr Transport, opts siptest.WSOptions) (*siptest.KamailioWS, *siptest.Baresip, *testPhone) {
+	t.Helper()
+	k := siptest.StartKamailioWS(t, callUsers, opts)
+	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
+	p := startPhone(t, k.Kamailio, "gouac", "go123", phoneHz, overWS(k, tr))
+	p.ev.waitReg(t, RegRegistered, 0)
+	require.Eventually(t, func() bool { return k.Registered("alice") }, 10*time.Second, 50*time.Millisecond)
+	return k, alice, p
+}
+
 // TestIntegrationWebRTC_RegisterOverWebSocket: accounts on ws and on wss
 // (certificate verified against the test's CA) register with Kamailio's
 // WebSocket listeners, and Kamailio saw the REGISTERs arrive over them.
@@ -58,11 +71,7 @@ func TestIntegrationWebRTC_UntrustedWSSCertificateSaysSo(t *testing.T) {
 func TestIntegrationWebRTC_CallOutThroughRTPEngine(t *testing.T) {
 	for _, tr := range []Transport{TransportWS, TransportWSS} {
 		t.Run(string(tr), func(t *testing.T) {
-			k := siptest.StartKamailioWS(t, callUsers, siptest.WSOptions{RTPEngine: true})
-			alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
-			p := startPhone(t, k.Kamailio, "gouac", "go123", phoneHz, overWS(k, tr))
-			p.ev.waitReg(t, RegRegistered, 0)
-			require.Eventually(t, func() bool { return k.Registered("alice") }, 10*time.Second, 50*time.Millisecond)
+			k, alice, p := startWebrtcPeers(t, tr, siptest.WSOptions{RTPEngine: true})
 
 			c, err := p.Dial("alice")
 			require.NoError(t, err)
@@ -94,11 +103,7 @@ func TestIntegrationWebRTC_CallOutThroughRTPEngine(t *testing.T) {
 // the phone registered over ws; rtpengine offers it WebRTC, the phone
 // answers, the tone is checked both ways, and the phone hangs up.
 func TestIntegrationWebRTC_CallInThroughRTPEngine(t *testing.T) {
-	k := siptest.StartKamailioWS(t, callUsers, siptest.WSOptions{RTPEngine: true})
-	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
-	p := startPhone(t, k.Kamailio, "gouac", "go123", phoneHz, overWS(k, TransportWS))
-	p.ev.waitReg(t, RegRegistered, 0)
-	require.Eventually(t, func() bool { return k.Registered("alice") }, 10*time.Second, 50*time.Millisecond)
+	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{RTPEngine: true})
 
 	alice.Command("dial", "sip:gouac@"+k.Addr())
 	c := p.ev.waitIncoming(t, 1)
@@ -120,11 +125,7 @@ func TestIntegrationWebRTC_CallInThroughRTPEngine(t *testing.T) {
 // relays baresip's plain RTP offer to the phone on ws unchanged; a WebRTC
 // account cannot take it and says 488, and the call never rings.
 func TestIntegrationWebRTC_PlainOfferRefused(t *testing.T) {
-	k := siptest.StartKamailioWS(t, callUsers, siptest.WSOptions{})
-	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
-	p := startPhone(t, k.Kamailio, "gouac", "go123", phoneHz, overWS(k, TransportWS))
-	p.ev.waitReg(t, RegRegistered, 0)
-	require.Eventually(t, func() bool { return k.Registered("alice") }, 10*time.Second, 50*time.Millisecond)
+	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{})
 
 	alice.Command("dial", "sip:gouac@"+k.Addr())
 	closed := alice.WaitEvent(t, 10*time.Second, func(ev map[string]any) bool {

@@ -126,6 +126,21 @@ func (c *Call) startWebrtcMedia(med *diago.DialogWebrtc) error {
 	return c.runPipe(mp)
 }
 
+// reinviteHold reports whether Hold and Resume send a re-INVITE (RFC 3264
+// §8.4). On WebRTC calls they do not: the media pipe alone holds the call
+// (held: we send silence and play nothing of what arrives), so call waiting
+// and the hold button work, but the far end is not told (no music on hold
+// from the PBX).
+//
+// Workaround for diago v0.42.1: a re-INVITE from a direct-WebRTC dialog
+// forks the media session (DialogWebrtc.onLocalSDP → MediaSessionWebrtc.Fork:
+// new ICE credentials and a new DTLS handshake), which rtpengine answers on
+// its existing association, so the handshake times out ("DTLS handshake:
+// context deadline exceeded") and hold fails with the far end already told
+// sendonly. Upstream TODO.md, "Add direct-WebRTC re-INVITE support":
+// "Support hold/resume and media-direction changes" is open.
+func (t Transport) reinviteHold() bool { return !t.webrtc() }
+
 // offerIsWebrtc checks that an incoming offer on a WebRTC account is one
 // (RFC 8827 §6.5: DTLS-SRTP is mandatory); a plain RTP or SDES offer gets
 // 488 (RFC 3264 §6).
