@@ -72,7 +72,7 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 			e.field(path+".registrar", lang.L("Registrar (host:port, optional)"), entry(&a.Registrar, "")),
 			e.field(path+".proxy", lang.L("Outbound proxy (host:port, optional)"), entry(&a.Proxy, ""))),
 		container.NewGridWithColumns(2,
-			e.field(path+".ca_cert_file", lang.L("CA certificate of the PBX for TLS (PEM file, optional)"), entry(&a.CACertFile, "/etc/ssl/pbx-ca.pem")),
+			e.field(path+".ca_cert_file", lang.L("CA certificate of the PBX for TLS and WSS (PEM file, optional)"), entry(&a.CACertFile, "/etc/ssl/pbx-ca.pem")),
 			e.field(path+".srtp", lang.L("Audio encryption"), srtp)),
 		container.NewGridWithColumns(3,
 			e.field(path+".transport", lang.L("Transport"), transport),
