@@ -14,7 +14,7 @@ import (
 // reinviteHold): the phone stops playing what arrives and sends silence,
 // reports CallHeld, and after Resume the tone flows both ways again.
 func TestIntegrationWebRTC_HoldIsLocal(t *testing.T) {
-	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{RTPEngine: true})
+	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{RTPEngine: true}, "")
 	c, err := p.Dial("alice")
 	require.NoError(t, err)
 	p.ev.waitCall(t, c, CallActive, 20*time.Second)

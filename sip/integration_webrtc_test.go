@@ -24,12 +24,12 @@ func overWS(k *siptest.KamailioWS, tr Transport) func(*Config) {
 }
 
 // startWebrtcPeers starts Kamailio with WebSocket (and rtpengine when opts
-// ask), baresip as alice and the phone as gouac on tr, and waits until
-// both are registered.
-func startWebrtcPeers(t *testing.T, tr Transport, opts siptest.WSOptions) (*siptest.KamailioWS, *siptest.Baresip, *testPhone) {
+// ask), baresip as alice (answering as answerMode says: "" is auto) and
+// the phone as gouac on tr, and waits until both are registered.
+func startWebrtcPeers(t *testing.T, tr Transport, opts siptest.WSOptions, answerMode string) (*siptest.KamailioWS, *siptest.Baresip, *testPhone) {
 	t.Helper()
 	k := siptest.StartKamailioWS(t, callUsers, opts)
-	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
+	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz, AnswerMode: answerMode})
 	p := startPhone(t, k.Kamailio, "gouac", "go123", phoneHz, overWS(k, tr))
 	p.ev.waitReg(t, RegRegistered, 0)
 	require.Eventually(t, func() bool { return k.Registered("alice") }, 10*time.Second, 50*time.Millisecond)
@@ -71,7 +71,7 @@ func TestIntegrationWebRTC_UntrustedWSSCertificateSaysSo(t *testing.T) {
 func TestIntegrationWebRTC_CallOutThroughRTPEngine(t *testing.T) {
 	for _, tr := range []Transport{TransportWS, TransportWSS} {
 		t.Run(string(tr), func(t *testing.T) {
-			k, alice, p := startWebrtcPeers(t, tr, siptest.WSOptions{RTPEngine: true})
+			k, alice, p := startWebrtcPeers(t, tr, siptest.WSOptions{RTPEngine: true}, "")
 
 			c, err := p.Dial("alice")
 			require.NoError(t, err)
@@ -103,7 +103,7 @@ func TestIntegrationWebRTC_CallOutThroughRTPEngine(t *testing.T) {
 // the phone registered over ws; rtpengine offers it WebRTC, the phone
 // answers, the tone is checked both ways, and the phone hangs up.
 func TestIntegrationWebRTC_CallInThroughRTPEngine(t *testing.T) {
-	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{RTPEngine: true})
+	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{RTPEngine: true}, "")
 
 	alice.Command("dial", "sip:gouac@"+k.Addr())
 	c := p.ev.waitIncoming(t, 1)
@@ -125,7 +125,7 @@ func TestIntegrationWebRTC_CallInThroughRTPEngine(t *testing.T) {
 // relays baresip's plain RTP offer to the phone on ws unchanged; a WebRTC
 // account cannot take it and says 488, and the call never rings.
 func TestIntegrationWebRTC_PlainOfferRefused(t *testing.T) {
-	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{})
+	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{}, "")
 
 	alice.Command("dial", "sip:gouac@"+k.Addr())
 	closed := alice.WaitEvent(t, 10*time.Second, func(ev map[string]any) bool {
@@ -162,4 +162,29 @@ func TestIntegrationWebRTC_PhoneToPhoneOverWS(t *testing.T) {
 	require.Equal(t, CauseRemoteHangup, ended.Cause)
 	requireTone(t, "caller heard", caller.dev.heardSince(0), SampleRate, baresipHz, 2)
 	requireTone(t, "callee heard", callee.dev.heardSince(0), SampleRate, phoneHz, 2)
+}
+
+// TestIntegrationWebRTC_CancelAndDecline: a WebRTC call that rings at
+// baresip (through rtpengine) ends as cancelled when the phone hangs up
+// before the answer, and as declined when baresip rejects the next one.
+func TestIntegrationWebRTC_CancelAndDecline(t *testing.T) {
+	_, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{RTPEngine: true}, "manual")
+
+	c, err := p.Dial("alice")
+	require.NoError(t, err)
+	p.ev.waitCall(t, c, CallRinging, 20*time.Second)
+	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_INCOMING"))
+	require.NoError(t, c.Hangup())
+	require.Equal(t, CauseCancelled, p.ev.waitCall(t, c, CallEnded, 20*time.Second).Cause)
+	alice.WaitCount(t, "CALL_CLOSED", 1, 10*time.Second)
+
+	c, err = p.Dial("alice")
+	require.NoError(t, err)
+	p.ev.waitCall(t, c, CallRinging, 20*time.Second)
+	alice.WaitCount(t, "CALL_INCOMING", 2, 10*time.Second)
+	alice.Command("hangup", "")
+	ended := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
+	t.Logf("declined: %v, %d %s", ended.Cause, ended.SIPCode, ended.Reason)
+	require.Equal(t, CauseBusy, ended.Cause, "baresip's hangup of a ringing call answers 486")
+	require.Empty(t, p.Calls())
 }
