@@ -74,6 +74,7 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 		container.NewGridWithColumns(2,
 			e.field(path+".ca_cert_file", lang.L("CA certificate of the PBX for TLS and WSS (PEM file, optional)"), entry(&a.CACertFile, "/etc/ssl/pbx-ca.pem")),
 			e.field(path+".srtp", lang.L("Audio encryption"), srtp)),
+		e.field(path+".ws_path", lang.L("WebSocket path of the WebRTC gateway (ws/wss, optional)"), entry(&a.WSPath, "/ws")),
 		container.NewGridWithColumns(3,
 			e.field(path+".transport", lang.L("Transport"), transport),
 			e.field(path+".expiry_seconds", lang.L("Registration expiry, s"), intEntry(&a.ExpirySeconds, "600")),

@@ -62,6 +62,9 @@ type Account struct {
 	// CAFile is a PEM file with the CA certificates that sign the PBX's TLS
 	// certificate; empty trusts the system's roots. Only for tls and wss.
 	CAFile string
+	// WSPath is the path of the gateway's WebSocket URL for ws and wss,
+	// e.g. "/ws" for Asterisk; empty means "/".
+	WSPath string
 	// SRTP is the SDES media encryption policy; empty means SRTPOff. It
 	// must be off for ws and wss, whose WebRTC media is always DTLS-SRTP.
 	SRTP SRTPPolicy
@@ -180,6 +183,14 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if a.CAFile != "" && !a.Transport.overTLS() {
 		return cfg, fmt.Errorf("a CA file is only used with the tls and wss transports")
+	}
+	if a.WSPath != "" {
+		if !a.Transport.webrtc() {
+			return cfg, fmt.Errorf("a WebSocket path is only used with the ws and wss transports")
+		}
+		if err := checkWSPath(a.WSPath); err != nil {
+			return cfg, err
+		}
 	}
 	if a.SRTP != SRTPOff && a.Transport.webrtc() {
 		return cfg, fmt.Errorf("SRTP policy %q does not apply to the %s transport: its WebRTC media is always encrypted (DTLS-SRTP)", a.SRTP, a.Transport)

@@ -52,6 +52,23 @@ func TestIntegrationWebRTC_RegisterOverWebSocket(t *testing.T) {
 	}
 }
 
+// TestIntegrationWebRTC_WebSocketPath: the account's WebSocket path is the
+// one the gateway sees in the upgrade request, on ws and wss.
+func TestIntegrationWebRTC_WebSocketPath(t *testing.T) {
+	k := siptest.StartKamailioWS(t, callUsers, siptest.WSOptions{})
+	for _, tr := range []Transport{TransportWS, TransportWSS} {
+		t.Run(string(tr), func(t *testing.T) {
+			path := "/sip-" + string(tr) + "?client=omniphone"
+			p := startPhone(t, k.Kamailio, "gouac", "go123", phoneHz, func(c *Config) {
+				overWS(k, tr)(c)
+				c.Account.WSPath = path
+			})
+			p.ev.waitReg(t, RegRegistered, 0)
+			require.Equal(t, 1, k.Proc.CountLog("HTTP GET "+path+" from"), "the upgrade asked for %s", path)
+		})
+	}
+}
+
 // TestIntegrationWebRTC_UntrustedWSSCertificateSaysSo: wss verifies the
 // gateway's certificate like tls does.
 func TestIntegrationWebRTC_UntrustedWSSCertificateSaysSo(t *testing.T) {

@@ -95,11 +95,16 @@ func (p *Phone) build() error {
 	domainHost, _, _ := splitHostPort(acc.Domain)
 
 	p.gate = newGate(cfg.Hardening)
+	// The read filter first: the transports option copies it.
+	tpOpts := []gosip.TransportLayerOption{gosip.WithTransportLayerReadFilter(p.gate.filter)}
+	if acc.WSPath != "" {
+		tpOpts = append(tpOpts, wsTransports(acc.WSPath))
+	}
 	uaOpts := []sipgo.UserAgentOption{
 		// diago uses the UA name as the user part of our Contact.
 		sipgo.WithUserAgent(acc.User),
 		sipgo.WithUserAgentHostname(domainHost),
-		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(p.gate.filter)),
+		sipgo.WithUserAgentTransportLayerOptions(tpOpts...),
 	}
 	if acc.Transport.overTLS() {
 		conf, err := tlsClientConfig(acc)
