@@ -118,7 +118,8 @@ func TestIntegrationWebRTC_CallOutThroughRTPEngine(t *testing.T) {
 
 // TestIntegrationWebRTC_CallInThroughRTPEngine: baresip (plain RTP) calls
 // the phone registered over ws; rtpengine offers it WebRTC, the phone
-// answers, the tone is checked both ways, and the phone hangs up.
+// answers, the tone is checked both ways, baresip's digits arrive, and
+// the phone hangs up.
 func TestIntegrationWebRTC_CallInThroughRTPEngine(t *testing.T) {
 	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{RTPEngine: true}, "")
 
@@ -130,6 +131,13 @@ func TestIntegrationWebRTC_CallInThroughRTPEngine(t *testing.T) {
 	alice.WaitEvent(t, 10*time.Second, siptest.EvType("CALL_ESTABLISHED"))
 
 	time.Sleep(3 * time.Second)
+	// RFC 4733 digits from baresip reach us through rtpengine and DTLS-SRTP.
+	for _, d := range []string{"3", "*"} {
+		alice.Command("sndcode", d)
+		time.Sleep(300 * time.Millisecond)
+	}
+	p.ev.wait(t, 10*time.Second, "DTMF 3*", func() bool { return len(p.ev.dtmf) >= 2 })
+	require.Equal(t, "3*", p.ev.digits())
 	require.NoError(t, c.Hangup())
 	ended := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
 	require.Equal(t, CauseLocalHangup, ended.Cause)
