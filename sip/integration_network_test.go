@@ -36,14 +36,7 @@ func waitBinding(t testing.TB, k *siptest.Kamailio, user string, timeout time.Du
 // times out), starts Kamailio again and returns the time from Kamailio
 // answering again to bob's binding being back in its location table.
 func registrarReturn(t testing.TB, tr Transport) time.Duration {
-	var k *siptest.Kamailio
-	setTransport := func(c *Config) { c.Account.Transport = tr }
-	if tr.webrtc() {
-		kw := siptest.StartKamailioWS(t, callUsers, siptest.WSOptions{})
-		k, setTransport = kw.Kamailio, overWS(kw, tr)
-	} else {
-		k = siptest.StartKamailio(t, callUsers)
-	}
+	k, setTransport := startKamailioFor(t, callUsers, tr)
 	p := startPhone(t, k, "bob", "bob123", phoneHz, func(c *Config) {
 		resilientConfig(c)
 		setTransport(c)

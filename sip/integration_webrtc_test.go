@@ -23,6 +23,17 @@ func overWS(k *siptest.KamailioWS, tr Transport) func(*Config) {
 	}
 }
 
+// startKamailioFor starts Kamailio for phones on tr: with WebSocket and
+// rtpengine for ws and wss. setTransport points a phone's config at it.
+func startKamailioFor(t testing.TB, users map[string]string, tr Transport) (k *siptest.Kamailio, setTransport func(*Config)) {
+	t.Helper()
+	if tr.webrtc() {
+		kw := siptest.StartKamailioWS(t, users, siptest.WSOptions{RTPEngine: true})
+		return kw.Kamailio, overWS(kw, tr)
+	}
+	return siptest.StartKamailio(t, users), func(c *Config) { c.Account.Transport = tr }
+}
+
 // startWebrtcPeers starts Kamailio with WebSocket (and rtpengine when opts
 // ask), baresip as alice (answering as answerMode says: "" is auto) and
 // the phone as gouac on tr, and waits until both are registered.
