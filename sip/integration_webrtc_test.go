@@ -157,10 +157,12 @@ func TestIntegrationWebRTC_CallInThroughRTPEngine(t *testing.T) {
 	requireTwoWayTone(t, p, alice, 2)
 }
 
-// TestIntegrationWebRTC_PlainOfferRefused: without rtpengine Kamailio
-// relays baresip's plain RTP offer to the phone on ws unchanged; a WebRTC
-// account cannot take it and says 488, and the call never rings.
-func TestIntegrationWebRTC_PlainOfferRefused(t *testing.T) {
+// TestIntegrationWebRTC_NoMediaBridgeMeans488: without rtpengine Kamailio
+// passes SDP unchanged between the phone on ws and baresip (plain RTP).
+// baresip's plain offer gets 488 from the phone, and the call never rings;
+// the phone's WebRTC offer gets 488 from baresip, and the call ends as
+// failed with that status.
+func TestIntegrationWebRTC_NoMediaBridgeMeans488(t *testing.T) {
 	k, alice, p := startWebrtcPeers(t, TransportWS, siptest.WSOptions{}, "")
 
 	alice.Command("dial", "sip:gouac@"+k.Addr())
@@ -171,8 +173,14 @@ func TestIntegrationWebRTC_PlainOfferRefused(t *testing.T) {
 	require.Positive(t, k.Proc.CountLog("REQ INVITE sip:gouac@", "proto=udp"), "the INVITE reached Kamailio")
 	require.Empty(t, p.Calls())
 	p.ev.mu.Lock()
-	defer p.ev.mu.Unlock()
 	require.Empty(t, p.ev.in, "a refused offer does not ring")
+	p.ev.mu.Unlock()
+
+	c, err := p.Dial("alice")
+	require.NoError(t, err)
+	ended := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
+	require.Equal(t, CauseFailed, ended.Cause)
+	require.Equal(t, 488, ended.SIPCode)
 }
 
 // TestIntegrationWebRTC_PhoneToPhoneOverWS: two phones on ws call each
