@@ -17,10 +17,13 @@ run=("${build[@]}" libgl1-mesa-dri)
 # SIPp (Debian's sip-tester, load), PostgreSQL for team mode, and PulseAudio
 # (a null sink plays a tone and captures it back), xdg-utils (xdg-mime) for
 # the link-handler registration test, and sipvicious (the SIP scanners
-# svmap, svwar and svcrack that the hostile-traffic tests run).
+# svmap, svwar and svcrack that the hostile-traffic tests run). The WebRTC
+# tests need Kamailio's WebSocket module and rtpengine (userspace; the tests
+# start their own on 127.0.0.1 with random ports, so the packaged service,
+# ng on localhost:2223, may stay stopped).
 test=("${run[@]}" xvfb xauth x11-utils imagemagick xdotool dbus dbus-bin dbus-daemon
-      gnome-keyring libsecret-tools chromium kamailio kamailio-tls-modules baresip-core sip-tester
-      postgresql-15 pulseaudio xdg-utils sipvicious)
+      gnome-keyring libsecret-tools chromium kamailio kamailio-tls-modules kamailio-websocket-modules
+      rtpengine-daemon baresip-core sip-tester postgresql-15 pulseaudio xdg-utils sipvicious)
 # The benchmarks also measure Linphone desktop, the anchor they are
 # compared with, in the same run (kamcmd, in kamailio, checks registrations;
 # iproute2 brings up loopback in the benchmarks' network namespace).

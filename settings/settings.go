@@ -260,8 +260,11 @@ type SIPAccount struct {
 	Proxy     string    `json:"proxy,omitempty"`
 	Transport Transport `json:"transport"`
 	// CACertFile optionally names a PEM file with the CA that signs the
-	// PBX's TLS certificate (transport tls); empty trusts the system's.
+	// PBX's TLS certificate (transport tls or wss); empty trusts the system's.
 	CACertFile string `json:"ca_cert_file,omitempty"`
+	// WSPath is the path of the WebRTC gateway's WebSocket URL (transport
+	// ws or wss), e.g. "/ws" for Asterisk; empty means "/".
+	WSPath string `json:"ws_path,omitempty"`
 	// SRTP is the media encryption: "off" (the default) or "required"
 	// (SDES; use it with TLS, which hides the keys in the SDP).
 	SRTP SRTPPolicy `json:"srtp,omitempty"`

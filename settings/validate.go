@@ -364,8 +364,18 @@ func (s SIP) validate(c *problems) {
 		default:
 			c.add(path+".srtp", "must be \"off\" or \"required\", not %q", a.SRTP)
 		}
-		if a.CACertFile != "" && a.Transport != TransportTLS {
-			c.add(path+".ca_cert_file", "is only used with the tls transport")
+		if a.CACertFile != "" && a.Transport != TransportTLS && a.Transport != TransportWSS {
+			c.add(path+".ca_cert_file", "is only used with the tls and wss transports")
+		}
+		switch {
+		case a.WSPath == "":
+		case a.Transport != TransportWS && a.Transport != TransportWSS:
+			c.add(path+".ws_path", "is only used with the ws and wss transports")
+		case !strings.HasPrefix(a.WSPath, "/") || strings.ContainsAny(a.WSPath, " #\t\r\n"):
+			c.add(path+".ws_path", "%q is not a URL path: start it with / and leave out spaces and #, like /ws", a.WSPath)
+		}
+		if a.SRTP == SRTPRequired && (a.Transport == TransportWS || a.Transport == TransportWSS) {
+			c.add(path+".srtp", "must be off with %s: WebRTC audio is always encrypted (DTLS-SRTP)", a.Transport)
 		}
 		if a.CallerID != "" && !isPhoneNumber(a.CallerID) {
 			c.add(path+".caller_id", "%q is not a phone number: use digits, optionally with a leading +", a.CallerID)

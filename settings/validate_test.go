@@ -112,7 +112,11 @@ func TestValidate_Rules(t *testing.T) {
 		{"SIP call header name", func(s *Settings) { s.SIP.Accounts[0].CallHeaders = map[string]string{"X Site": "site"} }, "sip.accounts[0].call_headers", "not a header name"},
 		{"SIP dial plan", func(s *Settings) { s.SIP.Accounts[0].DialPlan = "us" }, "sip.accounts[0].dial_plan", "ru-e164"},
 		{"SRTP policy", func(s *Settings) { s.SIP.Accounts[0].SRTP = "optional" }, "sip.accounts[0].srtp", "required"},
-		{"CA file without TLS", func(s *Settings) { s.SIP.Accounts[0].CACertFile = "/ca.pem" }, "sip.accounts[0].ca_cert_file", "tls transport"},
+		{"CA file without TLS", func(s *Settings) { s.SIP.Accounts[0].CACertFile = "/ca.pem" }, "sip.accounts[0].ca_cert_file", "tls and wss transports"},
+		{"CA file with ws", func(s *Settings) { s.SIP.Accounts[0].Transport, s.SIP.Accounts[0].CACertFile = TransportWS, "/ca.pem" }, "sip.accounts[0].ca_cert_file", "tls and wss transports"},
+		{"WS path without ws", func(s *Settings) { s.SIP.Accounts[0].WSPath = "/ws" }, "sip.accounts[0].ws_path", "ws and wss transports"},
+		{"WS path shape", func(s *Settings) { s.SIP.Accounts[0].Transport, s.SIP.Accounts[0].WSPath = TransportWSS, "ws" }, "sip.accounts[0].ws_path", "start it with /"},
+		{"SDES with wss", func(s *Settings) { s.SIP.Accounts[0].Transport, s.SIP.Accounts[0].SRTP = TransportWSS, SRTPRequired }, "sip.accounts[0].srtp", "always encrypted (DTLS-SRTP)"},
 		{"C3 caller ID mode", func(s *Settings) { s.SIP.Accounts[0].CallerIDMode = "pai" }, "sip.accounts[0].caller_id_mode", "identity"},
 		{"SIP caller id", func(s *Settings) { s.SIP.Accounts[0].CallerID = "Irina" }, "sip.accounts[0].caller_id", "not a phone number"},
 		{"SIP id unique", func(s *Settings) { s.SIP.Accounts[1].ID = "office" }, "sip.accounts[1].id", "used twice"},
@@ -159,6 +163,10 @@ func TestValidate_Accepts(t *testing.T) {
 		{"F1 empty defaults mean portal default", func(s *Settings) { s.Pipelines.DefaultIncoming = Stage{} }},
 		{"SIP IPv6 registrar", func(s *Settings) { s.SIP.Accounts[0].Registrar = "[::1]:5060" }},
 		{"SIP domain with a port", func(s *Settings) { s.SIP.Accounts[0].Domain = "127.0.0.1:5070" }},
+		{"WSS account with its gateway's CA", func(s *Settings) {
+			s.SIP.Accounts[0].Transport, s.SIP.Accounts[0].CACertFile = TransportWSS, "/etc/ssl/gw-ca.pem"
+			s.SIP.Accounts[0].WSPath = "/ws"
+		}},
 		{"no portals, no RS1", func(s *Settings) {
 			s.Portals, s.TelephonyPortal = nil, ""
 			s.Responsibles.DefaultIncoming, s.Responsibles.DefaultOutgoing = 0, 0

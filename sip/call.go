@@ -235,6 +235,8 @@ func (c *Call) setHold(ctx context.Context, hold bool) error {
 	// The re-INVITE is routed through the proxy by routeFixRequester (transport.go).
 	var err error
 	switch {
+	case !c.p.cfg.Account.Transport.reinviteHold():
+		// Held on our side only, by the media pipe (webrtc.go).
 	case out != nil && hold:
 		err = out.Hold(ctx)
 	case out != nil:

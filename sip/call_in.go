@@ -48,7 +48,11 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 	c.mu.Unlock()
 
 	_ = d.Trying()
-	if err := offerMatchesSRTP(req.Body(), p.cfg.Account.SRTP); err != nil {
+	checkOffer := func(sdp []byte) error { return offerMatchesSRTP(sdp, p.cfg.Account.SRTP) }
+	if p.cfg.Account.Transport.webrtc() {
+		checkOffer = offerIsWebrtc
+	}
+	if err := checkOffer(req.Body()); err != nil {
 		p.log.Info("incoming call refused", "call", c.sipCallID, "reason", err)
 		_ = d.Respond(488, "Not Acceptable Here", nil)
 		return
@@ -67,25 +71,13 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 		return
 	}
 
-	med, err := d.Answer(diago.AnswerOptions{})
-	if err != nil {
-		if d.LoadState() == gosip.DialogStateEnded {
-			// The caller hung up as we answered and its BYE overtook its
-			// ACK: sipgo hands each request to a goroutine of its own, so
-			// the BYE can end the dialog while our 200 still waits for the
-			// ACK ("No ACK received"). The call was answered.
+	if err := c.answerMedia(ctx, d); err != nil {
+		if errors.Is(err, errCallerGone) {
 			c.setState(CallActive, CallEvent{AnsweredBy: p.cfg.Account.User})
 			c.end(CauseRemoteHangup, 0, "")
 			return
 		}
-		c.end(CauseFailed, 0, fmt.Sprintf("answer: %v", err))
-		return
-	}
-	if err := c.startMedia(med); err != nil {
-		hctx, cancel := detachedTimeout(ctx, 5*time.Second)
-		_ = d.Hangup(hctx)
-		cancel()
-		c.end(CauseFailed, 0, fmt.Sprintf("media: %v", err))
+		c.end(CauseFailed, 0, err.Error())
 		return
 	}
 	c.setDialogTags(d.InviteRequest, d.InviteResponse)
@@ -104,6 +96,37 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 		}()
 	}
 	c.waitEnd(ctx, d.Context(), func(hctx context.Context) error { return d.Hangup(hctx) })
+}
+
+// answerMedia answers with our SDP and starts the media pipe: WebRTC for
+// a WebSocket account (webrtc.go), else plain RTP or SDES-SRTP.
+// errCallerGone: the caller hung up as we answered and its BYE overtook
+// its ACK — sipgo hands each request to a goroutine of its own, so the BYE
+// can end the dialog while our 200 still waits for the ACK ("No ACK
+// received"). The call was answered and the caller ended it.
+var errCallerGone = errors.New("the caller hung up as the call was answered")
+
+func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) error {
+	answer := func() (func() error, error) {
+		med, err := d.Answer(diago.AnswerOptions{})
+		return func() error { return c.startMedia(med) }, err
+	}
+	if c.p.cfg.Account.Transport.webrtc() {
+		answer = func() (func() error, error) { return c.answerWebrtc(d) }
+	}
+	startMedia, err := answer()
+	if err != nil && d.LoadState() == gosip.DialogStateEnded {
+		return errCallerGone
+	}
+	if err != nil {
+		return fmt.Errorf("answer: %w", err)
+	}
+	if err := startMedia(); err != nil {
+		hctx, cancel := detachedTimeout(ctx, 5*time.Second)
+		defer cancel()
+		return errors.Join(fmt.Errorf("media: %w", err), d.Hangup(hctx))
+	}
+	return nil
 }
 
 // ring alerts the user of a new incoming call and waits for Answer or

@@ -191,13 +191,20 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 		}
 		return nil
 	}
-	med, err := d.Invite(inviteCtx, diago.InviteClientOptions{
+	inviteOpts := diago.InviteClientOptions{
 		Username:         acc.AuthUser,
 		Password:         acc.Password,
 		Headers:          append(p.inviteHeaders(c.callerID), c.extraHeaders...),
 		OnResponse:       onResponse,
 		EarlyMediaDetect: true,
-	})
+	}
+	var med *diago.DialogMedia
+	if acc.Transport.webrtc() {
+		// Answered, ACKed and its media pipe running (webrtc.go).
+		err = c.inviteWebrtc(inviteCtx, d, inviteOpts)
+	} else {
+		med, err = d.Invite(inviteCtx, inviteOpts)
+	}
 	if errors.Is(err, diago.ErrClientEarlyMedia) {
 		// Play the early media until the answer, which reuses its RTP session.
 		if merr := c.startMedia(med); merr != nil {
@@ -227,9 +234,11 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 		}
 		return
 	}
-	if err := d.Ack(ctx); err != nil {
-		c.end(CauseFailed, 0, fmt.Sprintf("ACK: %v", err))
-		return
+	if med != nil {
+		if err := d.Ack(ctx); err != nil {
+			c.end(CauseFailed, 0, fmt.Sprintf("ACK: %v", err))
+			return
+		}
 	}
 	c.early.Store(false)
 	if cid := d.InviteRequest.CallID(); cid != nil {

@@ -12,12 +12,17 @@ import (
 // Transport is the SIP transport of an account.
 type Transport string
 
-// Supported transports. WebSocket comes later.
+// Supported transports.
 const (
 	TransportUDP Transport = "udp"
 	TransportTCP Transport = "tcp"
 	// TransportTLS is SIP over TLS (sips: is not used; RFC 5630 §3.1.3).
 	TransportTLS Transport = "tls"
+	// TransportWS is SIP over WebSocket (RFC 7118) to a WebRTC gateway;
+	// calls carry WebRTC media (ICE, DTLS-SRTP; webrtc.go).
+	TransportWS Transport = "ws"
+	// TransportWSS is TransportWS over TLS, verified like TransportTLS.
+	TransportWSS Transport = "wss"
 )
 
 // DTMFMode says how key presses are sent to the remote party.
@@ -55,12 +60,16 @@ type Account struct {
 	Registrar string
 	// Proxy is the outbound proxy host[:port]; empty means Registrar.
 	Proxy string
-	// Transport is udp (default), tcp or tls.
+	// Transport is udp (default), tcp, tls, ws or wss.
 	Transport Transport
 	// CAFile is a PEM file with the CA certificates that sign the PBX's TLS
-	// certificate; empty trusts the system's roots. Only for TLS.
+	// certificate; empty trusts the system's roots. Only for tls and wss.
 	CAFile string
-	// SRTP is the media encryption policy; empty means SRTPOff.
+	// WSPath is the path of the gateway's WebSocket URL for ws and wss,
+	// e.g. "/ws" for Asterisk; empty means "/".
+	WSPath string
+	// SRTP is the SDES media encryption policy; empty means SRTPOff. It
+	// must be off for ws and wss, whose WebRTC media is always DTLS-SRTP.
 	SRTP SRTPPolicy
 	// Expiry is the requested registration lifetime; 0 means 300 s.
 	Expiry time.Duration
@@ -171,14 +180,25 @@ func (cfg Config) withDefaults() (Config, error) {
 			return cfg, fmt.Errorf("account %s: %w", f.name, err)
 		}
 	}
-	if err := oneOf(&a.Transport, "transport", TransportUDP, TransportTCP, TransportTLS); err != nil {
+	if err := oneOf(&a.Transport, "transport", TransportUDP, TransportTCP, TransportTLS, TransportWS, TransportWSS); err != nil {
 		return cfg, err
 	}
 	if err := oneOf(&a.SRTP, "SRTP policy", SRTPOff, SRTPRequired); err != nil {
 		return cfg, err
 	}
-	if a.CAFile != "" && a.Transport != TransportTLS {
-		return cfg, fmt.Errorf("a CA file is only used with the tls transport")
+	if a.CAFile != "" && !a.Transport.overTLS() {
+		return cfg, fmt.Errorf("a CA file is only used with the tls and wss transports")
+	}
+	if a.WSPath != "" {
+		if !a.Transport.webrtc() {
+			return cfg, fmt.Errorf("a WebSocket path is only used with the ws and wss transports")
+		}
+		if err := checkWSPath(a.WSPath); err != nil {
+			return cfg, err
+		}
+	}
+	if a.SRTP != SRTPOff && a.Transport.webrtc() {
+		return cfg, fmt.Errorf("SRTP policy %q does not apply to the %s transport: its WebRTC media is always encrypted (DTLS-SRTP)", a.SRTP, a.Transport)
 	}
 	if a.Expiry == 0 {
 		a.Expiry = defaultExpiry

@@ -99,9 +99,16 @@ func TestIntegrationCallIn(t *testing.T) {
 	ended := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
 	require.Equal(t, CauseRemoteHangup, ended.Cause)
 
-	requireTone(t, "phone received", p.dev.heardSince(0), SampleRate, baresipHz, 2)
-	rx, rate := siptest.ReadWAV(t, alice.DecodedRecording(t), 0)
-	requireTone(t, "baresip received", rx, rate, phoneHz, 2)
+	requireTwoWayTone(t, p, alice, 2)
+}
+
+// requireTwoWayTone checks that the phone heard baresip's tone and baresip
+// ours, each for at least secs seconds.
+func requireTwoWayTone(t *testing.T, p *testPhone, b *siptest.Baresip, secs float64) {
+	t.Helper()
+	requireTone(t, "phone received", p.dev.heardSince(0), SampleRate, baresipHz, secs)
+	rx, rate := siptest.ReadWAV(t, b.DecodedRecording(t), 0)
+	requireTone(t, "baresip received", rx, rate, phoneHz, secs)
 }
 
 func TestIntegrationHoldResume(t *testing.T) {

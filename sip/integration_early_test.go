@@ -13,11 +13,17 @@ import (
 // TestIntegrationEarlyMedia: a SIPp UAS registered at Kamailio answers our
 // INVITE with 183 + SDP and streams 1 kHz for 2 s before 200 OK. The phone
 // plays the early media (no ringback), then the call continues on the same
-// RTP session.
+// RTP session. On ws the phone's leg is WebRTC, bridged by rtpengine.
 func TestIntegrationEarlyMedia(t *testing.T) {
+	for _, tr := range []Transport{TransportUDP, TransportWS} {
+		t.Run(string(tr), func(t *testing.T) { earlyMedia(t, tr) })
+	}
+}
+
+func earlyMedia(t *testing.T, tr Transport) {
 	users := map[string]string{"gouac": "go123", "sippuas": "uas123"}
-	k := siptest.StartKamailio(t, users)
-	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
+	k, setTransport := startKamailioFor(t, users, tr)
+	p := startPhone(t, k, "gouac", "go123", phoneHz, setTransport)
 	p.ev.waitReg(t, RegRegistered, 0)
 
 	wav := filepath.Join(t.TempDir(), "tone1000-ulaw.wav")

@@ -36,10 +36,10 @@ func waitBinding(t testing.TB, k *siptest.Kamailio, user string, timeout time.Du
 // times out), starts Kamailio again and returns the time from Kamailio
 // answering again to bob's binding being back in its location table.
 func registrarReturn(t testing.TB, tr Transport) time.Duration {
-	k := siptest.StartKamailio(t, callUsers)
+	k, setTransport := startKamailioFor(t, callUsers, tr)
 	p := startPhone(t, k, "bob", "bob123", phoneHz, func(c *Config) {
 		resilientConfig(c)
-		c.Account.Transport = tr
+		setTransport(c)
 	})
 	p.ev.waitReg(t, RegRegistered, 0)
 	waitBinding(t, k, "bob", 10*time.Second)
@@ -66,10 +66,10 @@ func registrarReturn(t testing.TB, tr Transport) time.Duration {
 
 // TestIntegrationRegistrarReturn: the registrar goes away and comes back
 // (with an empty location table); the phone notices through its
-// keep-alive (OPTIONS on UDP, CRLF on TCP) and is registered again within
-// 5 s of the return.
+// keep-alive (OPTIONS on UDP and WebSocket, CRLF on TCP) and is
+// registered again within 5 s of the return.
 func TestIntegrationRegistrarReturn(t *testing.T) {
-	for _, tr := range []Transport{TransportUDP, TransportTCP} {
+	for _, tr := range []Transport{TransportUDP, TransportTCP, TransportWS} {
 		t.Run(string(tr), func(t *testing.T) {
 			d := registrarReturn(t, tr)
 			t.Logf("re-registered %s after the registrar came back", d.Round(time.Millisecond))

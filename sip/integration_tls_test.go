@@ -68,7 +68,7 @@ func TestTLS_CAFileProblems(t *testing.T) {
 		})
 	}
 	_, err := New(Config{Account: Account{User: "1", Domain: "pbx.example.com", CAFile: "/x.pem"}})
-	require.ErrorContains(t, err, "only used with the tls transport")
+	require.ErrorContains(t, err, "only used with the tls and wss transports")
 }
 
 // TestIntegrationTLS_CertificateForAnotherHostSaysSo: the PBX is reached

@@ -53,12 +53,19 @@ func containsCall(cs []*Call, c *Call) bool {
 
 // TestIntegrationBlindTransfer: the phone calls baresip, then hands it to a
 // second phone with REFER through Kamailio; baresip and the target end up
-// talking to each other.
+// talking to each other. On ws both phones are WebRTC, bridged to baresip
+// by rtpengine.
 func TestIntegrationBlindTransfer(t *testing.T) {
-	k := siptest.StartKamailio(t, callUsers)
+	for _, tr := range []Transport{TransportUDP, TransportWS} {
+		t.Run(string(tr), func(t *testing.T) { blindTransfer(t, tr) })
+	}
+}
+
+func blindTransfer(t *testing.T, tr Transport) {
+	k, setTransport := startKamailioFor(t, callUsers, tr)
 	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
-	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
-	bob := startPhone(t, k, "bob", "bob123", targetHz, nil)
+	p := startPhone(t, k, "gouac", "go123", phoneHz, setTransport)
+	bob := startPhone(t, k, "bob", "bob123", targetHz, setTransport)
 	answerAll(bob)
 	p.ev.waitReg(t, RegRegistered, 0)
 	bob.ev.waitReg(t, RegRegistered, 0)

@@ -18,20 +18,25 @@ import (
 // mediaPipe moves audio between the RTP session and the AudioDevice for one
 // call: a receive goroutine (RTP → DTMF detection / decode → device and
 // recording) and a send goroutine paced at 20 ms (device → mute → encode →
-// RTP). The frameCodec is G.711 or Opus (codec.go, opus.go).
+// RTP). The frameCodec is G.711 or Opus (codec.go, opus.go). The RTP
+// session is plain or SDES (diago.DialogMedia) or WebRTC
+// (diago.DialogWebrtc, webrtc.go).
 type mediaPipe struct {
-	c      *Call
-	med    *diago.DialogMedia
-	codec  media.Codec
-	coder  frameCodec
-	dtmfPT uint8
-	hasTE  bool
-	r      io.Reader
-	w      io.Writer
-	dtmfW  *diago.DTMFWriter
-	rec    *wavWriter
-	held   atomic.Bool
-	sendMu sync.Mutex // held while a frame is written; see waitAnswerAfterEarly
+	c *Call
+	// pr is the RTP reader under r, whose PacketHeader tells the payload type.
+	pr *media.RTPPacketReader
+	// closeMedia closes the RTP session, which ends r with io.EOF.
+	closeMedia func() error
+	codec      media.Codec
+	coder      frameCodec
+	dtmfPT     uint8
+	hasTE      bool
+	r          io.Reader
+	w          io.Writer
+	dtmfW      *diago.DTMFWriter
+	rec        *wavWriter
+	held       atomic.Bool
+	sendMu     sync.Mutex // held while a frame is written; see waitAnswerAfterEarly
 
 	rxMu sync.Mutex
 	rxQ  [][]int16 // decoded received frames waiting for the recorder
@@ -52,17 +57,10 @@ func (c *Call) startMedia(med *diago.DialogMedia) error {
 	if ms == nil {
 		return errors.New("no media session")
 	}
-	mp := &mediaPipe{c: c, med: med, codec: media.CodecAudioFromSession(ms), quit: make(chan struct{})}
-	for _, cd := range ms.CommonCodecs() {
-		if cd.Matches(media.CodecTelephoneEvent8000) {
-			mp.dtmfPT, mp.hasTE = cd.PayloadTypeRecv(), true
-		}
-	}
-	coder, err := newFrameCodec(mp.codec)
-	if err != nil {
+	mp := newMediaPipe(c, media.CodecAudioFromSession(ms), ms.CommonCodecs())
+	if err := mp.checkCodec(); err != nil {
 		return err
 	}
-	mp.coder = coder
 
 	var ropts []diago.AudioReaderOption
 	if p.jitter {
@@ -83,7 +81,36 @@ func (c *Call) startMedia(med *diago.DialogMedia) error {
 		return fmt.Errorf("audio writer: %w", err)
 	}
 	mp.w = w
+	mp.pr, mp.closeMedia = med.RTPPacketReader, med.Close
+	return c.runPipe(mp)
+}
 
+// newMediaPipe is a pipe for codec, taking the telephone-event payload
+// type from the negotiated codecs.
+func newMediaPipe(c *Call, codec media.Codec, common []media.Codec) *mediaPipe {
+	mp := &mediaPipe{c: c, codec: codec, quit: make(chan struct{})}
+	for _, cd := range common {
+		if cd.Matches(media.CodecTelephoneEvent8000) {
+			mp.dtmfPT, mp.hasTE = cd.PayloadTypeRecv(), true
+		}
+	}
+	return mp
+}
+
+// checkCodec sets up the negotiated codec's encoder and decoder (G.711
+// or Opus), or says why it cannot.
+func (mp *mediaPipe) checkCodec() error {
+	coder, err := newFrameCodec(mp.codec)
+	if err != nil {
+		return err
+	}
+	mp.coder = coder
+	return nil
+}
+
+// runPipe opens the call's recording, if asked for, and starts mp.
+func (c *Call) runPipe(mp *mediaPipe) error {
+	p := c.p
 	if dir := p.cfg.RecordDir; dir != "" {
 		name := fmt.Sprintf("%s-%s-%s.wav", time.Now().Format("20060102-150405"), c.dir, safeName(c.remoteUser))
 		path := filepath.Join(dir, name)
@@ -124,7 +151,7 @@ func (mp *mediaPipe) receive() {
 	defer mp.wg.Done()
 	buf := make([]byte, media.RTPBufSize)
 	var det dtmfDetector
-	pr := mp.med.RTPPacketReader
+	pr := mp.pr
 	for {
 		n, err := mp.r.Read(buf)
 		if err != nil {
@@ -223,7 +250,7 @@ func (mp *mediaPipe) owned() bool {
 func (mp *mediaPipe) stop() error {
 	mp.stopOnce.Do(func() {
 		close(mp.quit)
-		errs := []error{mp.med.Close()} // unblocks receive with EOF
+		errs := []error{mp.closeMedia()} // unblocks receive with EOF
 		mp.wg.Wait()
 		if mp.rec != nil {
 			errs = append(errs, mp.rec.Close())

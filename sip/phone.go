@@ -96,13 +96,18 @@ func (p *Phone) build() error {
 	domainHost, _, _ := splitHostPort(acc.Domain)
 
 	p.gate = newGate(cfg.Hardening)
+	// The read filter first: the transports option copies it.
+	tpOpts := []gosip.TransportLayerOption{gosip.WithTransportLayerReadFilter(p.gate.filter)}
+	if acc.WSPath != "" {
+		tpOpts = append(tpOpts, wsTransports(acc.WSPath))
+	}
 	uaOpts := []sipgo.UserAgentOption{
 		// diago uses the UA name as the user part of our Contact.
 		sipgo.WithUserAgent(acc.User),
 		sipgo.WithUserAgentHostname(domainHost),
-		sipgo.WithUserAgentTransportLayerOptions(gosip.WithTransportLayerReadFilter(p.gate.filter)),
+		sipgo.WithUserAgentTransportLayerOptions(tpOpts...),
 	}
-	if acc.Transport == TransportTLS {
+	if acc.Transport.overTLS() {
 		conf, err := tlsClientConfig(acc)
 		if err != nil {
 			return err
@@ -170,7 +175,7 @@ func (p *Phone) build() error {
 
 	listenTransport := diago.Transport{Transport: string(acc.Transport), BindHost: cfg.BindHost, BindPort: cfg.BindPort,
 		MediaSRTP: acc.SRTP.mediaSRTP()}
-	if acc.Transport == TransportTLS {
+	if acc.Transport.overTLS() {
 		if listenTransport.TLSConf, err = tlsServerConfig(contactHost); err != nil {
 			return err
 		}

@@ -13,6 +13,8 @@ import (
 	"net"
 	"os"
 	"time"
+
+	gosip "github.com/emiago/sipgo/sip"
 )
 
 // SIP over TLS (RFC 3261 §26.2.1, RFC 5630): requests to the registrar
@@ -22,13 +24,13 @@ import (
 // for itself, which proxies do not verify for a client (RFC 5922 §7.4
 // leaves it to the server's policy).
 
-// defaultPort is the SIP port of a transport (RFC 3261 §19.1.2).
-func defaultPort(t Transport) int {
-	if t == TransportTLS {
-		return 5061
-	}
-	return 5060
-}
+// defaultPort is the SIP port of a transport (RFC 3261 §19.1.2; RFC 7118
+// §5: 80 for ws and 443 for wss, the HTTP(S) ports).
+func defaultPort(t Transport) int { return gosip.DefaultPort(string(t)) }
+
+// overTLS reports whether the transport runs over TLS, whose certificate
+// is verified (tls, wss).
+func (t Transport) overTLS() bool { return t == TransportTLS || t == TransportWSS }
 
 // tlsClientConfig verifies the PBX's certificate: against the account's CA
 // file when set (only those CAs), else the system's roots.

@@ -350,6 +350,7 @@ func sipAccount(a settings.SIPAccount, password string) sip.Account {
 		Expiry: time.Duration(a.ExpirySeconds) * time.Second, Codecs: a.Codecs,
 		DTMF: sip.DTMFMode(a.DTMF), DisplayName: a.DisplayName, CallerID: a.CallerID,
 		CallerIDMode: sip.CallerIDMode(a.CallerIDMode), CAFile: a.CACertFile, SRTP: sip.SRTPPolicy(a.SRTP),
+		WSPath: a.WSPath,
 	}
 	switch a.DialPlan {
 	case settings.DialPlanRuE164:

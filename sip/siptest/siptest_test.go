@@ -18,3 +18,13 @@ func TestIntegration_KamailioSeesBaresipRegister(t *testing.T) {
 	require.Eventually(t, func() bool { return k.Registered("alice") }, 10*time.Second, 100*time.Millisecond)
 	require.False(t, k.Registered("bob"))
 }
+
+// TestIntegration_KamailioWSWithRTPEngine: the WebSocket Kamailio starts
+// with rtpengine, which answers the ng protocol's ping and accepts a
+// WebSocket upgrade on the ws port.
+func TestIntegration_KamailioWSWithRTPEngine(t *testing.T) {
+	k := siptest.StartKamailioWS(t, map[string]string{"alice": "alice123"}, siptest.WSOptions{RTPEngine: true})
+	require.True(t, k.RTPEngine.Ping())
+	require.True(t, siptest.Ping(k.Addr()))
+	require.Equal(t, 101, siptest.WSUpgradeStatus(t, k.WSAddr()))
+}

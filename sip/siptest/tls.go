@@ -35,31 +35,44 @@ func (k *KamailioTLS) TLSAddr() string { return "127.0.0.1:" + strconv.Itoa(k.tl
 // (TLSAddr). It needs the Debian package kamailio-tls-modules.
 func StartKamailioTLS(t testing.TB, users map[string]string) *KamailioTLS {
 	t.Helper()
-	const module = "/usr/lib/x86_64-linux-gnu/kamailio/modules/tls.so" // the template's mpath
-	if _, err := os.Stat(module); err != nil {
-		if os.Getenv("OMNIPHONE_REQUIRE_PEERS") == "1" {
-			t.Fatalf("%s not found: install the Debian package kamailio-tls-modules", module)
-		}
-		t.Skipf("%s not found (Debian package kamailio-tls-modules); set OMNIPHONE_REQUIRE_PEERS=1 to make this fatal", module)
-	}
+	requireModule(t, "tls.so", "kamailio-tls-modules")
 	kt := &KamailioTLS{tlsPort: Port(t)}
-	kt.Kamailio = newKamailio(t, users, func(k *Kamailio, cfg string) string {
-		dir := k.dir
-		kt.CAFile = writeCertificates(t, dir)
-		tlsCfg := "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n" +
-			"private_key = " + filepath.Join(dir, "server.key") + "\ncertificate = " + filepath.Join(dir, "server.pem") + "\n\n" +
-			"[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
-		require.NoError(t, os.WriteFile(filepath.Join(dir, "tls.cfg"), []byte(tlsCfg), 0o644))
-		port := strconv.Itoa(kt.tlsPort)
-		listen := "listen=tcp:127.0.0.1:" + strconv.Itoa(k.port) + "\n"
-		require.Contains(t, cfg, listen)
-		cfg = strings.Replace(cfg, listen, listen+"listen=tls:127.0.0.1:"+port+"\nenable_tls=yes\nalias=\"127.0.0.1:"+port+"\"\n", 1)
-		modules := "loadmodule \"htable.so\"\n"
-		require.Contains(t, cfg, modules)
-		return strings.Replace(cfg, modules, modules+"loadmodule \"tls.so\"\nmodparam(\"tls\", \"config\", \""+filepath.Join(dir, "tls.cfg")+"\")\n", 1)
-	})
+	kt.Kamailio = newKamailio(t, users, kt.enableTLS)
 	kt.Start()
 	return kt
+}
+
+// enableTLS is newKamailio's edit that adds the TLS listener, with a
+// certificate for 127.0.0.1 signed by a CA made for the test.
+func (kt *KamailioTLS) enableTLS(k *Kamailio, cfg string) string {
+	t := k.t
+	t.Helper()
+	dir := k.dir
+	kt.CAFile = writeCertificates(t, dir)
+	tlsCfg := "[server:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n" +
+		"private_key = " + filepath.Join(dir, "server.key") + "\ncertificate = " + filepath.Join(dir, "server.pem") + "\n\n" +
+		"[client:default]\nmethod = TLSv1.2+\nverify_certificate = no\nrequire_certificate = no\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "tls.cfg"), []byte(tlsCfg), 0o644))
+	port := strconv.Itoa(kt.tlsPort)
+	listen := "listen=tcp:127.0.0.1:" + strconv.Itoa(k.port) + "\n"
+	require.Contains(t, cfg, listen)
+	cfg = strings.Replace(cfg, listen, listen+"listen=tls:127.0.0.1:"+port+"\nenable_tls=yes\nalias=\"127.0.0.1:"+port+"\"\n", 1)
+	modules := "loadmodule \"htable.so\"\n"
+	require.Contains(t, cfg, modules)
+	return strings.Replace(cfg, modules, modules+"loadmodule \"tls.so\"\nmodparam(\"tls\", \"config\", \""+filepath.Join(dir, "tls.cfg")+"\")\n", 1)
+}
+
+// requireModule skips the test when Kamailio's module file is missing, or
+// fails it when OMNIPHONE_REQUIRE_PEERS=1.
+func requireModule(t testing.TB, file, debPackage string) {
+	t.Helper()
+	module := "/usr/lib/x86_64-linux-gnu/kamailio/modules/" + file // the template's mpath
+	if _, err := os.Stat(module); err != nil {
+		if os.Getenv("OMNIPHONE_REQUIRE_PEERS") == "1" {
+			t.Fatalf("%s not found: install the Debian package %s", module, debPackage)
+		}
+		t.Skipf("%s not found (Debian package %s); set OMNIPHONE_REQUIRE_PEERS=1 to make this fatal", module, debPackage)
+	}
 }
 
 // writeCertificates makes a CA and a server certificate for 127.0.0.1 in
