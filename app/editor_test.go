@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -287,4 +288,37 @@ func TestEditor_CodecOrderIssue10(t *testing.T) {
 	loaded, err := b.dir.Load()
 	require.NoError(t, err)
 	require.Equal(t, []string{"opus", "PCMA", "PCMU"}, loaded.SIP.Accounts[0].Codecs)
+}
+
+// TestEditor_AccountResilienceIssue10: backup registrars, more trusted
+// call sources, ghost-call protection and the keep-alive are account
+// fields; a bad address is refused next to its field, good ones are saved.
+func TestEditor_AccountResilienceIssue10(t *testing.T) {
+	b := newTestEditor(t, withAccount(), nil)
+	backups := find(t, b.e, func(en *widget.Entry) bool { return en.PlaceHolder == "pbx2.example.com:5060" })
+	trusted := find(t, b.e, func(en *widget.Entry) bool { return en.PlaceHolder == "10.0.0.5" })
+	keepAlive := find(t, b.e, func(en *widget.Entry) bool { return en.PlaceHolder == "25" })
+	anySource := find(t, b.e, func(c *widget.Check) bool { return strings.HasPrefix(c.Text, "Accept calls from any address") })
+
+	backups.SetText("pbx2.example.com:5060, pbx 3")
+	keepAlive.SetText("often")
+	b.e.onSave()
+	require.Contains(t, b.e.problems.labels["sip.accounts[0].keepalive_seconds"].Text, "between 5 and 3600 seconds")
+	label := b.e.problems.labels["sip.accounts[0].failover_registrars"]
+	require.True(t, label.Visible())
+	require.Contains(t, label.Text, `"pbx 3" is not host[:port]`)
+
+	backups.SetText("pbx2.example.com:5060, 10.0.0.9")
+	trusted.SetText("10.0.0.5")
+	keepAlive.SetText("40")
+	test.Tap(anySource)
+	b.e.onSave()
+	require.Equal(t, "Saved.", b.e.status.Text)
+	loaded, err := b.dir.Load()
+	require.NoError(t, err)
+	acc := loaded.SIP.Accounts[0]
+	require.Equal(t, []string{"pbx2.example.com:5060", "10.0.0.9"}, acc.FailoverRegistrars)
+	require.Equal(t, []string{"10.0.0.5"}, acc.TrustedSources)
+	require.Equal(t, 40, acc.KeepAliveSeconds)
+	require.True(t, acc.AcceptAnySource)
 }

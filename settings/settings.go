@@ -285,8 +285,30 @@ type SIPAccount struct {
 	// call parameters they carry (e.g. "X-Scenario": "scenario"); see
 	// CallHeaderParams.
 	CallHeaders map[string]string `json:"call_headers,omitempty"`
-	Default     bool              `json:"default"`
+	// FailoverRegistrars are host[:port] registrars tried in order when the
+	// registrar does not answer or answers 5xx; the phone goes back to the
+	// registrar once it answers again.
+	FailoverRegistrars []string `json:"failover_registrars,omitempty"`
+	// TrustedSources are more host[:port] addresses allowed to send calls
+	// (a PBX whose other nodes send INVITEs); by default only the
+	// registrars and the proxy may (ghost-call protection).
+	TrustedSources []string `json:"trusted_sources,omitempty"`
+	// AcceptAnySource turns ghost-call protection off: calls are accepted
+	// from any address, as from a PBX that reaches the phone directly.
+	AcceptAnySource bool `json:"accept_any_source,omitempty"`
+	// KeepAliveSeconds is how often the registrar is pinged to keep NAT
+	// bindings open (OPTIONS on UDP, CRLF on TCP/TLS); 0 means 25 s.
+	KeepAliveSeconds int `json:"keepalive_seconds,omitempty"`
+	// KeepAliveOff turns the keep-alive off (a PBX on the same network).
+	KeepAliveOff bool `json:"keepalive_off,omitempty"`
+	Default      bool `json:"default"`
 }
+
+// Keep-alive interval bounds (SIPAccount.KeepAliveSeconds).
+const (
+	MinKeepAliveSeconds = 5
+	MaxKeepAliveSeconds = 3600
+)
 
 // SRTPPolicy is whether calls encrypt their audio.
 type SRTPPolicy string

@@ -329,6 +329,20 @@ func (s SIP) validate(c *problems) {
 				c.add(path+"."+hp.name, "%q is not host[:port]: use a host name or IP address, optionally with :port", hp.v)
 			}
 		}
+		for _, list := range []struct {
+			name string
+			vs   []string
+		}{{"failover_registrars", a.FailoverRegistrars}, {"trusted_sources", a.TrustedSources}} {
+			for _, v := range list.vs {
+				if !isHost(v, true) {
+					c.add(path+"."+list.name, "%q is not host[:port]: use a host name or IP address, optionally with :port", v)
+				}
+			}
+		}
+		if k := a.KeepAliveSeconds; k != 0 && (k < MinKeepAliveSeconds || k > MaxKeepAliveSeconds) {
+			c.add(path+".keepalive_seconds", "must be between %d and %d seconds, or empty for the default (25 s)",
+				MinKeepAliveSeconds, MaxKeepAliveSeconds)
+		}
 		switch a.Transport {
 		case TransportUDP, TransportTCP, TransportTLS, TransportWS, TransportWSS:
 		default:

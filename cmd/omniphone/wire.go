@@ -104,7 +104,8 @@ func (svc *services) startPhone(ctx context.Context, dir string, s settings.Sett
 	if err != nil && !errors.Is(err, settings.ErrSecretNotFound) {
 		return fmt.Errorf("password of %s: %w", acc.ID, err)
 	}
-	cfg := sip.Config{Account: sipAccount(acc, password), UserAgent: "Omniphone", AttributeHeaders: acc.CallHeaders}
+	cfg := sip.Config{Account: sipAccount(acc, password), UserAgent: "Omniphone", AttributeHeaders: acc.CallHeaders,
+		Hardening: sipHardening(acc)}
 	if s.Recordings.Send {
 		cfg.RecordDir = filepath.Join(dir, "recordings")
 		if err := os.MkdirAll(cfg.RecordDir, 0o700); err != nil {
@@ -340,6 +341,19 @@ func (svc *services) forApp() app.Services {
 		out.Sink = svc.team
 	}
 	return out
+}
+
+// sipHardening translates the account's failover registrars, trusted
+// sources and keep-alive for the phone; the rest keeps sip's defaults.
+func sipHardening(a settings.SIPAccount) sip.Hardening {
+	h := sip.Hardening{AllowAnySource: a.AcceptAnySource, TrustedSources: a.TrustedSources, FailoverRegistrars: a.FailoverRegistrars}
+	switch {
+	case a.KeepAliveOff:
+		h.KeepAlive = -1
+	case a.KeepAliveSeconds > 0:
+		h.KeepAlive = time.Duration(a.KeepAliveSeconds) * time.Second
+	}
+	return h
 }
 
 // sipAccount translates the settings' account for the phone.

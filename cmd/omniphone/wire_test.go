@@ -2,6 +2,7 @@ package main
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -20,4 +21,24 @@ func TestSIPAccount_WebSocketGateway(t *testing.T) {
 	require.Equal(t, "/etc/ssl/gw-ca.pem", got.CAFile)
 	require.Equal(t, "/ws", got.WSPath)
 	require.Equal(t, "secret", got.Password)
+}
+
+// TestSIPHardening_FromTheAccount: failover registrars, trusted sources,
+// ghost-call protection and keep-alive reach the phone; what the account
+// leaves at zero keeps sip's defaults.
+func TestSIPHardening_FromTheAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		acc  settings.SIPAccount
+		want sip.Hardening
+	}{
+		{"defaults", settings.SIPAccount{}, sip.Hardening{}},
+		{"all set", settings.SIPAccount{FailoverRegistrars: []string{"pbx2.example.com:5060"}, TrustedSources: []string{"10.0.0.5"},
+			AcceptAnySource: true, KeepAliveSeconds: 40},
+			sip.Hardening{FailoverRegistrars: []string{"pbx2.example.com:5060"}, TrustedSources: []string{"10.0.0.5"},
+				AllowAnySource: true, KeepAlive: 40 * time.Second}},
+		{"keep-alive off", settings.SIPAccount{KeepAliveSeconds: 40, KeepAliveOff: true}, sip.Hardening{KeepAlive: -1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { require.Equal(t, tc.want, sipHardening(tc.acc)) })
+	}
 }
