@@ -174,9 +174,7 @@ func omniphoneApp(b *testing.B, k *siptest.Kamailio) desktopApp {
 	var profile string
 	return desktopApp{name: "omniphone", window: "Omniphone", user: "101",
 		prepare: func(b *testing.B, home string) (string, []string) {
-			bin := filepath.Join(home, "omniphone")
-			out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-			require.NoError(b, err, "%s", out)
+			bin := omniphoneBinary(b)
 			profile = filepath.Join(home, "profile")
 			require.NoError(b, settings.Dir{Path: profile}.Save(p.Settings))
 			p.store(b, settings.KeyringStore{})
