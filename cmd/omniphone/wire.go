@@ -161,7 +161,9 @@ func (svc *services) runPhone(ctx context.Context, log *slog.Logger) {
 // it runs poll-only (no River notification listener, which on SQLite
 // queries the database 20 times a second), so a finished call waits at
 // most this long before it is sent, and an idle phone queries its
-// database about twice a second (this poll, River's queue check).
+// database about 2.5 times a second (this poll; River's own checks of the
+// queue's settings and of cancellations every 2 s, of leadership and
+// scheduled jobs every 5 s).
 const desktopFetchPoll = time.Second
 
 func (svc *services) startEngine(ctx context.Context, dir string, s settings.Settings, secrets settings.SecretStore, log *slog.Logger) error {
