@@ -9,10 +9,14 @@ BIN := $(CURDIR)/bin
 GOLANGCI_VERSION := v2.15.0
 FYNE_TOOLS_VERSION := v1.7.4
 ARGS ?=
-# Build tags for every build, lint, test and benchmark: with_opus_c links
-# libopus (cgo, Debian libopus-dev) for the Opus codec through diago.
-# GOTAGS= builds without it; accounts that list opus are then refused.
-GOTAGS ?= with_opus_c
+# Build tags for every build, lint, test and benchmark:
+# - with_opus_c links libopus (cgo, Debian libopus-dev) for the Opus codec
+#   through diago; without it accounts that list opus are refused.
+# - no_emoji leaves out Fyne's bundled colour-emoji font (4 MB): Fyne parses
+#   a copy of it for every text style it draws, about 15 MB of heap in the
+#   idle window. Emoji and symbols come from the system's fonts instead.
+# cmd/omniphone's tests build the binary with the same tags.
+GOTAGS ?= with_opus_c,no_emoji
 export GOTAGS
 
 # Fyne logs "Error parsing user locale C" under the C locale.

@@ -16,7 +16,7 @@ case "${LANG:-C}" in C|C.*|POSIX) export LANG=en_US.UTF-8 ;; esac
 unset DISPLAY WAYLAND_DISPLAY DBUS_SESSION_BUS_ADDRESS
 read -r -a pkgs <<<"${PKGS:-./...}"
 # with_opus_c links libopus for Opus (make exports GOTAGS).
-tags=(-tags "${GOTAGS-with_opus_c}")
+tags=(-tags "${GOTAGS-with_opus_c,no_emoji}")
 
 # Compile first, with the network: inside the namespace nothing can be
 # downloaded, so the go command must find every module in its cache.

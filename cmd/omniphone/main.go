@@ -251,7 +251,12 @@ func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 		}
 		select {
 		case <-started:
-			fyne.Do(fa.Quit)
+			// The driver's Quit, as Fyne's own SIGTERM handler and tray
+			// "Quit" do: App.Quit first closes the windows, and a pointer
+			// event handled before the loop stops then crashes Fyne on the
+			// closed window (fyne-io/fyne#5981). The window needs no
+			// closing: the app exits once the loop has stopped.
+			fyne.Do(fa.Driver().Quit)
 		case <-ctx.Done():
 		}
 	}()

@@ -41,7 +41,26 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// omniphoneBinary builds cmd/omniphone once per test run.
+// shippedTags are the build tags the Makefile builds omniphone with (GOTAGS):
+// the tests and benchmarks run the binary users get.
+const shippedTags = "with_opus_c,no_emoji"
+
+// TestShippedTags_AreTheMakefiles: the tests build omniphone with the tags
+// make build uses, so they test what users run.
+func TestShippedTags_AreTheMakefiles(t *testing.T) {
+	mk, err := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	require.NoError(t, err)
+	var tags string
+	for _, line := range strings.Split(string(mk), "\n") {
+		if v, ok := strings.CutPrefix(line, "GOTAGS ?="); ok {
+			tags = strings.TrimSpace(v)
+		}
+	}
+	require.Equal(t, shippedTags, tags, "the Makefile's GOTAGS")
+}
+
+// omniphoneBinary builds cmd/omniphone, as the Makefile does, once per
+// test run.
 func omniphoneBinary(t testing.TB) string {
 	t.Helper()
 	built.once.Do(func() {
@@ -49,7 +68,7 @@ func omniphoneBinary(t testing.TB) string {
 			return
 		}
 		built.bin = filepath.Join(built.dir, "omniphone")
-		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+		built.out, built.err = exec.Command("go", "build", "-tags", shippedTags, "-o", built.bin, ".").CombinedOutput()
 	})
 	require.NoError(t, built.err, "%s", built.out)
 	return built.bin

@@ -159,3 +159,34 @@ func TestIntegration_EarlySIGTERMQuitsCleanly(t *testing.T) {
 	log := app.stop(t)
 	require.Contains(t, log, "omniphone stopped")
 }
+
+// TestIntegration_SIGTERMWithThePointerOverTheWindow: a SIGTERM while the
+// pointer moves over the window quits cleanly. Fyne's App.Quit closes the
+// windows before it stops the event loop, and a pointer event handled in
+// between dereferenced the closed window (fyne-io/fyne#5981): about one
+// quit in five crashed here before main quit through the driver instead.
+func TestIntegration_SIGTERMWithThePointerOverTheWindow(t *testing.T) {
+	requireX(t)
+	for i := range 8 {
+		app := startApp(t, filepath.Join(t.TempDir(), "profile"))
+		geo := waitForWindow(t, app.cmd.Process.Pid, "Omniphone", app.exited, app.out)
+		stop, moved := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(moved)
+			for k := 0; ; k++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				x, y := geo.X+20+(k*37)%(geo.W-40), geo.Y+20+(k*53)%(geo.H-40)
+				_ = exec.Command("xdotool", "mousemove", strconv.Itoa(x), strconv.Itoa(y)).Run()
+			}
+		}()
+		time.Sleep(100 * time.Millisecond) // the pointer is moving when the signal comes
+		log := app.stop(t)
+		close(stop)
+		<-moved
+		require.Contains(t, log, "omniphone stopped", "quit %d", i)
+	}
+}

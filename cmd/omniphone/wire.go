@@ -159,8 +159,12 @@ func (svc *services) runPhone(ctx context.Context, log *slog.Logger) {
 }
 
 // desktopFetchPoll is how often the embedded engine looks for new jobs:
-// a finished call reaches the CRM at most this much later, and an idle
-// phone does not query its database five times a second.
+// it runs poll-only (no River notification listener, which on SQLite
+// queries the database 20 times a second), so a finished call waits at
+// most this long before it is sent, and an idle phone queries its
+// database about 2.5 times a second (this poll; River's own checks of the
+// queue's settings and of cancellations every 2 s, of leadership and
+// scheduled jobs every 5 s).
 const desktopFetchPoll = time.Second
 
 func (svc *services) startEngine(ctx context.Context, dir string, s settings.Settings, secrets settings.SecretStore, log *slog.Logger) error {
@@ -169,7 +173,7 @@ func (svc *services) startEngine(ctx context.Context, dir string, s settings.Set
 		return err
 	}
 	e, err := crmsync.New(ctx, crmsync.Options{DB: db, Settings: s, Secrets: secrets, Migrate: true, Logger: log,
-		FetchPollInterval: desktopFetchPoll})
+		FetchPollInterval: desktopFetchPoll, PollOnly: true})
 	if err != nil {
 		return err
 	}

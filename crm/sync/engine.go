@@ -45,6 +45,13 @@ type Options struct {
 	// no notification arrives (default 200 ms). A desktop sets it higher:
 	// each poll is a query, and an idle phone should cost nothing.
 	FetchPollInterval time.Duration
+	// PollOnly runs River without its notification listener. On SQLite
+	// that listener is a query of the notification table every 50 ms
+	// (riversqlite's fixed interval), the bulk of an idle desktop's CPU;
+	// without it a new job waits up to FetchPollInterval to be picked up.
+	// A single embedded node, which no other node notifies, loses nothing
+	// else by it.
+	PollOnly bool
 	// JobTimeout bounds one job (default 60 s: a snapshot batch and a write
 	// batch at Bitrix24's worst).
 	JobTimeout time.Duration

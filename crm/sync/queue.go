@@ -167,6 +167,7 @@ func (e *Engine) riverConfig(ws *river.Workers) *river.Config {
 		// FetchPollInterval bounds pickup latency when no notification
 		// arrives (SQLite polls its notification table).
 		FetchPollInterval: max(o.FetchCooldown, o.FetchPollInterval),
+		PollOnly:          o.PollOnly,
 		JobTimeout:        o.JobTimeout,
 		// The default (1 h) leaves a job of a crashed node running for an
 		// hour; the rescuer runs every 30 s on the leader, so a crashed

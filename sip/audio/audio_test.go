@@ -113,6 +113,14 @@ func TestSwitcher_OpenOnlyWhileFramesFlow(t *testing.T) {
 
 	require.Eventually(t, func() bool { return !s.IsOpen() }, 4*idleClose, 50*time.Millisecond, "closed when frames stop")
 
+	// The idle watch sleeps while the card is closed; a second call, and a
+	// device switch with no call, wake it again.
+	require.Eventually(t, func() bool { s.WriteFrame(frame); return s.IsOpen() }, 5*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return !s.IsOpen() }, 4*idleClose, 50*time.Millisecond, "closed after the second call")
+	require.NoError(t, s.Use("", ""))
+	require.True(t, s.IsOpen(), "Use opens the new devices")
+	require.Eventually(t, func() bool { return !s.IsOpen() }, 4*idleClose, 50*time.Millisecond, "a switch with no call closes when idle")
+
 	require.Error(t, s.Use("no such microphone", ""), "an unknown device is refused")
 	require.Empty(t, s.Current().Input)
 }

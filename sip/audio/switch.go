@@ -24,7 +24,8 @@ type Switcher struct {
 	mu       sync.Mutex // serialises open, close and Use
 	cfg      Config
 	closed   bool
-	failedAt atomic.Int64 // unix nanoseconds of the last failed open
+	failedAt atomic.Int64  // unix nanoseconds of the last failed open
+	opened   chan struct{} // a device was opened: the idle watch starts
 	stop     chan struct{}
 	watchers sync.WaitGroup
 }
@@ -39,7 +40,7 @@ func OpenSwitcher(cfg Config) (*Switcher, error) {
 	if err := d.Close(); err != nil {
 		return nil, fmt.Errorf("audio: %w", err)
 	}
-	s := &Switcher{cfg: cfg, stop: make(chan struct{})}
+	s := &Switcher{cfg: cfg, opened: make(chan struct{}, 1), stop: make(chan struct{})}
 	s.watchers.Add(1)
 	go s.closeWhenIdle()
 	return s, nil
@@ -84,17 +85,36 @@ func (s *Switcher) use() *Device {
 				return
 			}
 			s.cur.Store(nd)
+			s.watchIdle()
 		}()
 	}
 	return d
 }
 
-// closeWhenIdle closes the device idleClose after the last frame.
+// watchIdle wakes the idle watch after a device was opened.
+func (s *Switcher) watchIdle() {
+	select {
+	case s.opened <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+}
+
+// closeWhenIdle closes the device idleClose after the last frame. While
+// the card is closed it sleeps until one opens: an idle phone has no
+// timer of its own here.
 func (s *Switcher) closeWhenIdle() {
 	defer s.watchers.Done()
-	t := time.NewTicker(idleClose / 4)
+	t := time.NewTimer(idleClose / 4)
 	defer t.Stop()
 	for {
+		if s.cur.Load() == nil {
+			select {
+			case <-s.stop:
+				return
+			case <-s.opened:
+			}
+		}
+		t.Reset(idleClose / 4)
 		select {
 		case <-s.stop:
 			return
@@ -140,7 +160,9 @@ func (s *Switcher) Use(input, output string) error {
 	// A ReadFrame or WriteFrame that loaded the old device just before the
 	// swap only touches its rings, which Close leaves valid. When no call
 	// was using the card, the new one closes when idle like any other.
-	if old := s.cur.Swap(d); old != nil {
+	old := s.cur.Swap(d)
+	s.watchIdle()
+	if old != nil {
 		return old.Close()
 	}
 	return nil
