@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/diago"
@@ -151,20 +152,50 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 
 	inviteCtx, cancelInvite := context.WithCancel(ctx)
 	defer cancelInvite()
+	// provisional is set by a 1xx of the INVITE transaction in progress
+	// (and cleared by a 401/407, after which sipgo sends a new INVITE);
+	// gotProvisional wakes the hang-up goroutine below.
+	var provisional atomic.Bool
+	gotProvisional := make(chan struct{}, 1)
 	go func() {
-		// Hangup before the answer: cancelling the context makes sipgo send CANCEL (§9.1).
+		// Hangup before the answer: cancelling the context makes sipgo send
+		// CANCEL — which RFC 3261 §9.1 allows only after a provisional
+		// response. Workaround for sipgo v1.7.3: WaitAnswer's inviteCancel
+		// takes any earlier response as that proof, including the 407 of the
+		// first INVITE, and then sends the CANCEL of the authenticated INVITE
+		// before the proxy has its transaction; the proxy drops it unanswered
+		// and sipgo waits 32 s for the CANCEL (with a background context) and
+		// for the INVITE. So we cancel only once the current INVITE has a 1xx.
 		select {
 		case <-c.hangupCh:
-			if c.State() != CallActive && c.State() != CallHeld {
-				cancelInvite()
-			}
 		case <-inviteCtx.Done():
+			return
+		}
+		for !provisional.Load() {
+			select {
+			case <-gotProvisional:
+			case <-inviteCtx.Done():
+				return
+			}
+		}
+		if c.State() != CallActive && c.State() != CallHeld {
+			cancelInvite()
 		}
 	}()
 
 	var ringOnce sync.Once
 	var earlySDP []byte
 	onResponse := func(res *gosip.Response) error {
+		switch {
+		case res.IsProvisional():
+			provisional.Store(true)
+			select {
+			case gotProvisional <- struct{}{}:
+			default:
+			}
+		case res.StatusCode == 401 || res.StatusCode == 407:
+			provisional.Store(false)
+		}
 		if cid := res.CallID(); cid != nil {
 			c.mu.Lock()
 			c.sipCallID = cid.Value()
