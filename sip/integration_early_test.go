@@ -76,9 +76,9 @@ func TestIntegrationRingback(t *testing.T) {
 
 // TestIntegrationAnswerCrossesCancel: we hang up while the callee rings,
 // and its 200 OK crosses our CANCEL (a SIPp UAS that answers the INVITE
-// after the CANCEL instead of 487). The phone must ACK that 200 and send
-// BYE at once (RFC 3261 §9.1, §15) — the SIPp scenario fails otherwise —
-// and the call ends as cancelled.
+// after the CANCEL instead of 487). The phone must ACK that 200 (Kamailio
+// logs it) and send BYE at once (RFC 3261 §9.1, §15; the SIPp scenario
+// fails without it), and the call ends as cancelled.
 func TestIntegrationAnswerCrossesCancel(t *testing.T) {
 	k := siptest.StartKamailio(t, map[string]string{"gouac": "go123", "sippuas": "uas123"})
 	p := startPhone(t, k, "gouac", "go123", phoneHz, nil)
@@ -91,5 +91,7 @@ func TestIntegrationAnswerCrossesCancel(t *testing.T) {
 	require.NoError(t, c.Hangup())
 	end := p.ev.waitCall(t, c, CallEnded, 20*time.Second)
 	require.Equal(t, CauseCancelled, end.Cause, end.Reason)
-	uas.wait(t)
+	uas.wait(t) // it got the BYE
+	require.Eventually(t, func() bool { return k.Proc.CountLog("REQ ACK", c.SIPCallID()) > 0 },
+		5*time.Second, 50*time.Millisecond, "the 200 was ACKed")
 }
