@@ -137,8 +137,9 @@ func (c *Call) startWebrtcMedia(med *diago.DialogWebrtc) error {
 // new ICE credentials and a new DTLS handshake), which rtpengine answers on
 // its existing association, so the handshake times out ("DTLS handshake:
 // context deadline exceeded") and hold fails with the far end already told
-// sendonly. Upstream TODO.md, "Add direct-WebRTC re-INVITE support":
-// "Support hold/resume and media-direction changes" is open.
+// sendonly. diago's list of open work in its repository still has "Add
+// direct-WebRTC re-INVITE support: support hold/resume and
+// media-direction changes" unchecked.
 func (t Transport) reinviteHold() bool { return !t.webrtc() }
 
 // offerIsWebrtc checks that an incoming offer on a WebRTC account is one
