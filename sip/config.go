@@ -242,18 +242,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.RTPPortMin <= 0 || cfg.RTPPortMax > 65535 || cfg.RTPPortMax-cfg.RTPPortMin < 2 {
 		return cfg, fmt.Errorf("RTP port range %d-%d is invalid", cfg.RTPPortMin, cfg.RTPPortMax)
 	}
-	if cfg.UserAgent == "" {
-		cfg.UserAgent = "Omniphone"
-	}
-	if cfg.RequestTimeout == 0 {
-		cfg.RequestTimeout = defaultRequestTimeout
-	}
-	if cfg.RetryMin == 0 {
-		cfg.RetryMin = defaultRetryMin
-	}
-	if cfg.RetryMax == 0 {
-		cfg.RetryMax = defaultRetryMax
-	}
+	orDefault(&cfg.UserAgent, "Omniphone")
+	orDefault(&cfg.RequestTimeout, defaultRequestTimeout)
+	orDefault(&cfg.RetryMin, defaultRetryMin)
+	orDefault(&cfg.RetryMax, defaultRetryMax)
 	if cfg.RetryMax < cfg.RetryMin {
 		cfg.RetryMax = cfg.RetryMin
 	}

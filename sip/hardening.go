@@ -61,24 +61,12 @@ func (h Hardening) withDefaults() (Hardening, error) {
 	if h.RequestRate < 0 || h.RequestBurst < 0 || h.MaxCalls < 0 || h.FailbackAfter < 0 {
 		return h, fmt.Errorf("hardening: rates, limits and intervals must not be negative")
 	}
-	if h.RequestRate == 0 {
-		h.RequestRate = defaultRequestRate
-	}
-	if h.RequestBurst == 0 {
-		h.RequestBurst = defaultRequestBurst
-	}
-	if h.MaxCalls == 0 {
-		h.MaxCalls = defaultMaxCalls
-	}
-	if h.KeepAlive == 0 {
-		h.KeepAlive = defaultKeepAlive
-	}
-	if h.NetworkPoll == 0 {
-		h.NetworkPoll = defaultNetworkPoll
-	}
-	if h.FailbackAfter == 0 {
-		h.FailbackAfter = defaultFailbackAfter
-	}
+	orDefault(&h.RequestRate, defaultRequestRate)
+	orDefault(&h.RequestBurst, defaultRequestBurst)
+	orDefault(&h.MaxCalls, defaultMaxCalls)
+	orDefault(&h.KeepAlive, defaultKeepAlive)
+	orDefault(&h.NetworkPoll, defaultNetworkPoll)
+	orDefault(&h.FailbackAfter, defaultFailbackAfter)
 	for _, hp := range h.TrustedSources {
 		if _, _, err := splitHostPort(hp); err != nil {
 			return h, fmt.Errorf("trusted source: %w", err)
@@ -90,4 +78,12 @@ func (h Hardening) withDefaults() (Hardening, error) {
 		}
 	}
 	return h, nil
+}
+
+// orDefault sets *v to d when it is the zero value.
+func orDefault[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
 }

@@ -154,16 +154,24 @@ func retryReusesPlan(t *testing.T, db string) {
 	requireOnce(t, p, "landed") // the write did land
 
 	lying.lie.Store(false)
-	require.NoError(t, n.eng.Retry(context.Background(), "landed"))
-	got, err := n.eng.Status(context.Background(), "landed")
+	res := retryResumed(t, n, "landed")
+	require.NotEmpty(t, res["found"], "the earlier write was found: %v", res)
+	requireOnce(t, p, "landed")
+}
+
+// retryResumed retries the failed call id on n, waits until it is done and
+// requires that it reused its stored plan; it returns the call's result.
+func retryResumed(t *testing.T, n *node, id string) map[string]any {
+	t.Helper()
+	require.NoError(t, n.eng.Retry(context.Background(), id))
+	got, err := n.eng.Status(context.Background(), id)
 	require.NoError(t, err)
 	require.Contains(t, []string{"queued", "done"}, got.State)
-	st = waitDone(t, n.api.URL, 20*time.Second, "landed")["landed"]
+	st := waitDone(t, n.api.URL, 20*time.Second, id)[id]
 	require.Equal(t, "done", st["state"], "%v", st)
 	res, _ := st["result"].(map[string]any)
 	require.Equal(t, true, res["resumed"], "the stored plan was reused: %v", st)
-	require.NotEmpty(t, res["found"], "the earlier write was found: %v", st)
-	requireOnce(t, p, "landed")
+	return res
 }
 
 // TestRetry_RestartedEngineResumesWithTelephonyStatistics: the write batch
@@ -192,13 +200,8 @@ func TestRetry_RestartedEngineResumesWithTelephonyStatistics(t *testing.T) {
 	require.Empty(t, snap.Activities, "the write never landed")
 	n.close(t)
 
-	n2 := newNode(t, db, s)
-	require.NoError(t, n2.eng.Retry(context.Background(), "unsent"))
-	st = waitDone(t, n2.api.URL, 20*time.Second, "unsent")["unsent"]
-	require.Equal(t, "done", st["state"], "%v", st)
-	res, _ := st["result"].(map[string]any)
-	require.Equal(t, true, res["resumed"], "the stored plan was reused: %v", st)
-	require.Empty(t, res["found"], "nothing had landed: %v", st)
+	res := retryResumed(t, newNode(t, db, s), "unsent")
+	require.Empty(t, res["found"], "nothing had landed: %v", res)
 	requireOnce(t, p, "unsent")
 }
 
