@@ -98,14 +98,17 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 	c.waitEnd(ctx, d.Context(), func(hctx context.Context) error { return d.Hangup(hctx) })
 }
 
-// answerMedia answers with our SDP and starts the media pipe: WebRTC for
-// a WebSocket account (webrtc.go), else plain RTP or SDES-SRTP.
 // errCallerGone: the caller hung up as we answered and its BYE overtook
 // its ACK — sipgo hands each request to a goroutine of its own, so the BYE
 // can end the dialog while our 200 still waits for the ACK ("No ACK
-// received"). The call was answered and the caller ended it.
+// received"). The call was answered and the caller ended it. The ACK may
+// still be handled after the BYE and set sipgo v1.7.3's dialog state back
+// from "ended" to "confirmed" (Dialog.setState takes any transition), so
+// the dialog's context, which only ending cancels, is what tells.
 var errCallerGone = errors.New("the caller hung up as the call was answered")
 
+// answerMedia answers with our SDP and starts the media pipe: WebRTC for
+// a WebSocket account (webrtc.go), else plain RTP or SDES-SRTP.
 func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) error {
 	answer := func() (func() error, error) {
 		med, err := d.Answer(diago.AnswerOptions{})
@@ -115,7 +118,7 @@ func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) er
 		answer = func() (func() error, error) { return c.answerWebrtc(d) }
 	}
 	startMedia, err := answer()
-	if err != nil && d.LoadState() == gosip.DialogStateEnded {
+	if err != nil && d.Context().Err() != nil {
 		return errCallerGone
 	}
 	if err != nil {
