@@ -1,9 +1,6 @@
 package sip
 
 import (
-	"os"
-	"path/filepath"
-	"strconv"
 	"testing"
 	"time"
 
@@ -85,7 +82,6 @@ func TestAttributeConfigValidation(t *testing.T) {
 // a PBX's headers; the call exposes the virtual number and the mapped
 // call-tracking attributes before it is answered.
 func TestIntegrationCallAttributes(t *testing.T) {
-	sippBin := siptest.RequirePeer(t, "sipp", "sip-tester")
 	k := siptest.StartKamailio(t, callUsers)
 	p := startPhone(t, k, "gouac", "go123", phoneHz, func(c *Config) {
 		c.AttributeHeaders = pbxHeaders
@@ -93,15 +89,7 @@ func TestIntegrationCallAttributes(t *testing.T) {
 	})
 	p.ev.waitReg(t, RegRegistered, 0)
 
-	dir := t.TempDir()
-	tmpl, err := os.ReadFile("testdata/uac-headers.xml")
-	require.NoError(t, err)
-	scenario := filepath.Join(dir, "uac.xml")
-	require.NoError(t, os.WriteFile(scenario, tmpl, 0o644))
-	sipp := siptest.StartProc(t, "sipp-headers", dir, sippBin, k.Addr(),
-		"-sf", scenario, "-s", "gouac", "-au", "bob", "-ap", "bob123", "-key", "from_user", "bob",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(siptest.Port(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(t)%20000),
-		"-d", "500", "-m", "1", "-nostdin", "-timeout", "60s", "-trace_err")
+	sipp := startSIPpUAC(t, k, "uac-headers.xml", "gouac")
 
 	c := p.ev.waitIncoming(t, 1)
 	want := map[string]string{
@@ -122,12 +110,7 @@ func TestIntegrationCallAttributes(t *testing.T) {
 	p.ev.waitCall(t, c, CallActive, 20*time.Second)
 	ended := p.ev.waitCall(t, c, CallEnded, 30*time.Second)
 	require.Equal(t, CauseRemoteHangup, ended.Cause)
-	select {
-	case <-sipp.Done():
-	case <-time.After(30 * time.Second):
-		t.Fatal("SIPp did not finish")
-	}
-	require.Zero(t, sipp.ExitCode(), "SIPp scenario failed")
+	sipp.wait(t)
 
 	// Outgoing calls carry the caller ID as their virtual number.
 	out := startPhone(t, k, "carol", "carol123", phoneHz, func(c *Config) { c.Account.CallerID = "74951230002" })

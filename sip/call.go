@@ -58,6 +58,7 @@ type Call struct {
 	in         *diago.DialogServerSession
 	pipe       *mediaPipe
 	recordPath string
+	encrypted  bool   // the answered call's audio is SRTP (setEncrypted)
 	localTag   string // dialog tags, known once answered
 	remoteTag  string
 	// activeSince is when the call last became active (answer or resume);
@@ -321,6 +322,9 @@ type Info struct {
 	Cause      EndCause
 	SIPCode    int
 	Recording  string
+	// Encrypted is whether the audio is encrypted: SDES-SRTP as the
+	// account's SRTP policy negotiated it, or WebRTC's DTLS-SRTP.
+	Encrypted bool
 }
 
 // Info returns a snapshot of the call.
@@ -330,8 +334,20 @@ func (c *Call) Info() Info {
 	return Info{
 		ID: c.id, Direction: c.dir, State: c.state, Remote: c.remoteUser, RemoteName: c.remoteName,
 		Created: c.created, Ringing: c.ringingAt, Answered: c.answeredAt, Ended: c.endedAt,
-		Cause: c.cause, SIPCode: c.endCode, Recording: c.recordPath,
+		Cause: c.cause, SIPCode: c.endCode, Recording: c.recordPath, Encrypted: c.encrypted,
 	}
+}
+
+// setEncrypted records whether the answered call's audio is encrypted:
+// always for WebRTC (DTLS-SRTP), else when the policy keys SDES and sdp,
+// the answer to our offer or the (stripped) offer we answered, carries a
+// key diago uses.
+func (c *Call) setEncrypted(sdp []byte, sdes bool) {
+	acc := c.p.cfg.Account
+	on := acc.Transport.webrtc() || (sdes && acc.SRTP.mediaSRTP() == 1 && hasSDESKey(sdp))
+	c.mu.Lock()
+	c.encrypted = on
+	c.mu.Unlock()
 }
 
 // setState moves to st (not CallEnded) and emits the event.
@@ -352,6 +368,7 @@ func (c *Call) setState(st CallState, ev CallEvent) {
 		}
 		c.activeSince = now
 	}
+	ev.Encrypted = c.encrypted
 	c.mu.Unlock()
 	if st == CallActive {
 		c.answeredOnce.Do(func() { close(c.answered) })
@@ -391,7 +408,7 @@ func (c *Call) end(cause EndCause, code int, reason string) {
 	close(c.done)
 
 	c.mu.Lock()
-	ev := CallEvent{Call: c, State: CallEnded, Cause: cause, SIPCode: code, Reason: reason}
+	ev := CallEvent{Call: c, State: CallEnded, Cause: cause, SIPCode: code, Reason: reason, Encrypted: c.encrypted}
 	if t, ok := c.transferredTo.Load().(string); ok {
 		ev.TransferTarget = t
 	}

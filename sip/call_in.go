@@ -81,6 +81,7 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 		return
 	}
 	c.setDialogTags(d.InviteRequest, d.InviteResponse)
+	c.setEncrypted(req.Body(), true)
 	answeredBy := p.cfg.Account.User
 	c.setState(CallActive, CallEvent{AnsweredBy: answeredBy})
 	if old := c.replaces; old != nil {

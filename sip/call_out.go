@@ -139,16 +139,12 @@ func (p *Phone) targetURI(target string) (gosip.Uri, error) {
 // media and waits for the end of the call.
 func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 	p := c.p
-	acc := p.cfg.Account
-	d, err := p.dg.NewDialog(uri, diago.NewDialogOptions{Transport: string(acc.Transport)})
+	d, err := c.newOutDialog(uri, "")
 	if err != nil {
 		c.end(CauseFailed, 0, err.Error())
 		return
 	}
 	defer func() { _ = d.Close() }()
-	c.mu.Lock()
-	c.out = d
-	c.mu.Unlock()
 
 	inviteCtx, cancelInvite := context.WithCancel(ctx)
 	defer cancelInvite()
@@ -222,30 +218,22 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 		}
 		return nil
 	}
-	inviteOpts := diago.InviteClientOptions{
-		Username:         acc.AuthUser,
-		Password:         acc.Password,
-		Headers:          append(p.inviteHeaders(c.callerID), c.extraHeaders...),
-		OnResponse:       onResponse,
-		EarlyMediaDetect: true,
-	}
-	var med *diago.DialogMedia
-	if acc.Transport.webrtc() {
-		// Answered, ACKed and its media pipe running (webrtc.go).
-		err = c.inviteWebrtc(inviteCtx, d, inviteOpts)
-	} else {
-		med, err = d.Invite(inviteCtx, inviteOpts)
-	}
-	if errors.Is(err, diago.ErrClientEarlyMedia) {
-		// Play the early media until the answer, which reuses its RTP session.
-		if merr := c.startMedia(med); merr != nil {
-			p.log.Warn("early media", "call", c.id, "error", merr)
+	med, err := c.offer(inviteCtx, d, onResponse, &earlySDP)
+	sdes := true
+	if c.fallBackToPlain(err) {
+		// The callee (or its proxy) refused our SRTP offer: offer plain RTP
+		// in a new INVITE, from the plain transport (srtpDiagoOptions). The
+		// user sees one call; its events and Info say it is not encrypted.
+		code, _, _ := statusOf(err)
+		p.log.Info("callee refused SRTP; offering plain RTP", "call", c.id, "code", code)
+		_ = d.Close()
+		provisional.Store(false)
+		sdes = false
+		if d, err = c.newOutDialog(uri, plainTransportID); err != nil {
+			c.end(CauseFailed, 0, err.Error())
+			return
 		}
-		err = c.waitAnswerAfterEarly(inviteCtx, d, med, earlySDP, sipgo.AnswerOptions{
-			Username:   acc.AuthUser,
-			Password:   acc.Password,
-			OnResponse: onResponse,
-		})
+		med, err = c.offer(inviteCtx, d, onResponse, &earlySDP)
 	}
 	if err != nil && errors.Is(err, context.Canceled) && d.InviteResponse != nil && d.InviteResponse.IsSuccess() {
 		c.endAnsweredOverCancel(ctx, d)
@@ -278,6 +266,7 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 		c.mu.Unlock()
 	}
 	c.setDialogTags(d.InviteRequest, d.InviteResponse)
+	c.setEncrypted(d.InviteResponse.Body(), sdes)
 	answeredBy := uri.User
 	if to := d.InviteResponse.To(); to != nil && to.Address.User != "" {
 		answeredBy = to.Address.User
@@ -296,6 +285,69 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 	}
 	c.setState(CallActive, CallEvent{AnsweredBy: answeredBy})
 	c.waitEnd(ctx, d.Context(), func(hctx context.Context) error { return d.Hangup(hctx) })
+}
+
+// newOutDialog makes the call's client dialog on the diago transport with
+// the given ID ("" = the account's listening transport).
+func (c *Call) newOutDialog(uri gosip.Uri, transportID string) (*diago.DialogClientSession, error) {
+	d, err := c.p.dg.NewDialog(uri, diago.NewDialogOptions{Transport: string(c.p.cfg.Account.Transport), TransportID: transportID})
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.out = d
+	c.mu.Unlock()
+	return d, nil
+}
+
+// offer sends the INVITE of d and waits for the final answer; early media
+// (183 with SDP, whose body is kept in *earlySDP) plays until then.
+func (c *Call) offer(ctx context.Context, d *diago.DialogClientSession, onResponse func(*gosip.Response) error, earlySDP *[]byte) (*diago.DialogMedia, error) {
+	acc := c.p.cfg.Account
+	inviteOpts := diago.InviteClientOptions{
+		Username:         acc.AuthUser,
+		Password:         acc.Password,
+		Headers:          append(c.p.inviteHeaders(c.callerID), c.extraHeaders...),
+		OnResponse:       onResponse,
+		EarlyMediaDetect: true,
+	}
+	if acc.Transport.webrtc() {
+		// Answered, ACKed and its media pipe running (webrtc.go).
+		return nil, c.inviteWebrtc(ctx, d, inviteOpts)
+	}
+	med, err := d.Invite(ctx, inviteOpts)
+	if errors.Is(err, diago.ErrClientEarlyMedia) {
+		// Play the early media until the answer, which reuses its RTP session.
+		if merr := c.startMedia(med); merr != nil {
+			c.p.log.Warn("early media", "call", c.id, "error", merr)
+		}
+		err = c.waitAnswerAfterEarly(ctx, d, med, *earlySDP, sipgo.AnswerOptions{
+			Username:   acc.AuthUser,
+			Password:   acc.Password,
+			OnResponse: onResponse,
+		})
+	}
+	return med, err
+}
+
+// fallBackToPlain reports whether an SRTPOptional call whose SRTP offer
+// ended with err offers plain RTP next: the callee refused the offer
+// (refusedSRTP), the user has not hung up, and no early media plays — a
+// callee that sent early media took the SRTP offer, so its refusal is
+// about something else.
+func (c *Call) fallBackToPlain(err error) bool {
+	code, _, ok := statusOf(err)
+	if !ok || !refusedSRTP(code) || c.p.cfg.Account.SRTP != SRTPOptional || c.p.cfg.Account.Transport.webrtc() {
+		return false
+	}
+	select {
+	case <-c.hangupCh:
+		return false
+	default:
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.pipe == nil
 }
 
 // endAnsweredOverCancel ends a call whose callee answered as our CANCEL

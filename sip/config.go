@@ -183,7 +183,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if err := oneOf(&a.Transport, "transport", TransportUDP, TransportTCP, TransportTLS, TransportWS, TransportWSS); err != nil {
 		return cfg, err
 	}
-	if err := oneOf(&a.SRTP, "SRTP policy", SRTPOff, SRTPRequired); err != nil {
+	if err := oneOf(&a.SRTP, "SRTP policy", SRTPOff, SRTPOptional, SRTPRequired); err != nil {
 		return cfg, err
 	}
 	if a.CAFile != "" && !a.Transport.overTLS() {

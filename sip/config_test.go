@@ -43,7 +43,7 @@ func TestConfigInvalid(t *testing.T) {
 		{"ws path relative", func(c *Config) { c.Account.Transport, c.Account.WSPath = TransportWS, "ws" }, "must start with /"},
 		{"ws path with space", func(c *Config) { c.Account.Transport, c.Account.WSPath = TransportWSS, "/w s" }, "must start with /"},
 		{"sdes with wss", func(c *Config) { c.Account.Transport, c.Account.SRTP = TransportWSS, SRTPRequired }, "always encrypted (DTLS-SRTP)"},
-		{"srtp", func(c *Config) { c.Account.SRTP = "optional" }, "SRTP policy \"optional\" is not supported (off, required)"},
+		{"srtp", func(c *Config) { c.Account.SRTP = "best-effort" }, "SRTP policy \"best-effort\" is not supported (off, optional, required)"},
 		{"ca without tls", func(c *Config) { c.Account.CAFile = "/ca.pem" }, "only used with the tls and wss transports"},
 		{"short expiry", func(c *Config) { c.Account.Expiry = time.Second }, "below 10 s"},
 		{"codec", func(c *Config) { c.Account.Codecs = []string{"PCMU", "G722"} }, `codec "G722" is not supported (opus, PCMU, PCMA)`},

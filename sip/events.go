@@ -34,6 +34,9 @@ type CallEvent struct {
 	// EarlyMedia is set on CallRinging when the callee sent early media
 	// (183 with SDP), which is then played instead of the local ringback.
 	EarlyMedia bool
+	// Encrypted is whether the call's audio is encrypted (Info.Encrypted),
+	// known from the answer on: set on CallActive and later events.
+	Encrypted bool
 	// RingDuration is from the start of the call to its answer or end;
 	// TalkDuration from answer to end. Both are set on CallEnded.
 	RingDuration time.Duration

@@ -55,6 +55,9 @@ func TestIntegrationSRTP_PolicyMismatchIsRefused(t *testing.T) {
 func TestSRTP_OfferMatchesPolicy(t *testing.T) {
 	plain := []byte("v=0\r\nm=audio 4000 RTP/AVP 0 8\r\n")
 	secure := []byte("v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n")
+	bestEffort := []byte("v=0\r\nm=audio 4000 RTP/AVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n")
+	keyless := []byte("v=0\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_32 inline:x\r\n")
+	dtls := []byte("v=0\r\nm=audio 4000 UDP/TLS/RTP/SAVPF 0\r\na=fingerprint:sha-256 AA\r\n")
 	for _, tc := range []struct {
 		name   string
 		sdp    []byte
@@ -67,6 +70,14 @@ func TestSRTP_OfferMatchesPolicy(t *testing.T) {
 		{"secure, off", secure, SRTPOff, false},
 		{"no offer", nil, SRTPRequired, true},
 		{"garbage", []byte("m=audio\r\n\x00\xff"), SRTPRequired, true},
+		{"plain, optional", plain, SRTPOptional, true},
+		{"secure, optional", secure, SRTPOptional, true},
+		{"best effort, optional", bestEffort, SRTPOptional, true},
+		{"best effort, off (crypto ignored)", bestEffort, SRTPOff, true},
+		{"best effort, required", bestEffort, SRTPRequired, false},
+		{"SAVP without a key diago uses, optional", keyless, SRTPOptional, false},
+		{"SAVP without a key diago uses, required", keyless, SRTPRequired, false},
+		{"DTLS-SRTP, optional", dtls, SRTPOptional, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := offerMatchesSRTP(tc.sdp, tc.policy)

@@ -180,13 +180,17 @@ func (p *Phone) build() error {
 			return err
 		}
 	}
-	p.dg = diago.NewDiago(ua,
+	srtpOpts, err := p.srtpDiagoOptions(listenTransport)
+	if err != nil {
+		return err
+	}
+	p.dg = diago.NewDiago(ua, append([]diago.DiagoOption{
 		diago.WithLogger(p.log),
 		diago.WithClient(client),
 		diago.WithServer(srv),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: codecs}),
 		diago.WithTransport(listenTransport),
-	)
+	}, srtpOpts...)...)
 	// Replace diago's INFO handler, which answers 406 to every DTMF INFO
 	// (readSIPInfoDTMF is commented out in v0.42.1).
 	srv.OnInfo(p.handleInfo)

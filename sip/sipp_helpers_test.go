@@ -13,15 +13,15 @@ import (
 	"github.com/omniphone/omniphone/sip/siptest"
 )
 
-// sippUAS is a SIPp scenario registered at Kamailio as user "sippuas".
-type sippUAS struct {
+// sippRun is a running SIPp scenario.
+type sippRun struct {
 	proc *siptest.Proc
 }
 
 // startSIPpUAS registers "sippuas" (password uas123, which users must
 // hold) at k with SIPp and then runs the UAS scenario testdata/name, with
 // repl (old, new pairs) replaced in it, for one call.
-func startSIPpUAS(t *testing.T, k *siptest.Kamailio, name string, repl ...string) *sippUAS {
+func startSIPpUAS(t *testing.T, k *siptest.Kamailio, name string, repl ...string) *sippRun {
 	t.Helper()
 	sippBin := siptest.RequirePeer(t, "sipp", "sip-tester")
 	dir := t.TempDir()
@@ -45,11 +45,27 @@ func startSIPpUAS(t *testing.T, k *siptest.Kamailio, name string, repl ...string
 		"-s", "sippuas", "-i", "127.0.0.1", "-p", port, "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(t)%20000),
 		"-m", "1", "-nostdin", "-timeout", "60s", "-trace_err")
 	time.Sleep(300 * time.Millisecond) // SIPp binds its port
-	return &sippUAS{proc: uas}
+	return &sippRun{proc: uas}
+}
+
+// startSIPpUAC runs the UAC scenario testdata/name once as "bob" through
+// k, calling user; the scenario's <pause/> lasts 500 ms.
+func startSIPpUAC(t *testing.T, k *siptest.Kamailio, name, user string) *sippRun {
+	t.Helper()
+	sippBin := siptest.RequirePeer(t, "sipp", "sip-tester")
+	dir := t.TempDir()
+	tmpl, err := os.ReadFile("testdata/" + name)
+	require.NoError(t, err)
+	scenario := filepath.Join(dir, name)
+	require.NoError(t, os.WriteFile(scenario, tmpl, 0o644))
+	return &sippRun{proc: siptest.StartProc(t, "sipp-uac", dir, sippBin, k.Addr(),
+		"-sf", scenario, "-s", user, "-au", "bob", "-ap", "bob123", "-key", "from_user", "bob",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(siptest.Port(t)), "-mi", "127.0.0.1", "-mp", strconv.Itoa(20000+siptest.Port(t)%20000),
+		"-d", "500", "-m", "1", "-nostdin", "-timeout", "60s", "-trace_err")}
 }
 
 // wait requires the scenario to end successfully.
-func (u *sippUAS) wait(t *testing.T) {
+func (u *sippRun) wait(t *testing.T) {
 	t.Helper()
 	select {
 	case <-u.proc.Done():
