@@ -57,7 +57,8 @@ func (e *settingsEditor) accountCard(i int) fyne.CanvasObject {
 		{string(settings.TransportWS), "WS"}, {string(settings.TransportWSS), "WSS"},
 	}, nil)
 	srtp := choice(&a.SRTP, []option{
-		{string(settings.SRTPOff), lang.L("off")}, {string(settings.SRTPRequired), lang.L("required (SRTP, SDES)")},
+		{string(settings.SRTPOff), lang.L("off")}, {string(settings.SRTPOptional), lang.L("optional (SRTP if the other side can)")},
+		{string(settings.SRTPRequired), lang.L("required (SRTP, SDES)")},
 	}, nil)
 	dtmf := choice(&a.DTMF, []option{{string(settings.DTMFRFC4733), "RFC 4733"}, {string(settings.DTMFInfo), "SIP INFO"}}, nil)
 	password := e.secretEntry(func() settings.SecretKey { return settings.SIPPassword(a.ID) })

@@ -265,8 +265,10 @@ type SIPAccount struct {
 	// WSPath is the path of the WebRTC gateway's WebSocket URL (transport
 	// ws or wss), e.g. "/ws" for Asterisk; empty means "/".
 	WSPath string `json:"ws_path,omitempty"`
-	// SRTP is the media encryption: "off" (the default) or "required"
-	// (SDES; use it with TLS, which hides the keys in the SDP).
+	// SRTP is the media encryption: "off" (the default), "optional"
+	// (offer SRTP, fall back to plain RTP when the peer refuses it, accept
+	// both) or "required" (SDES; use it with TLS, which hides the keys in
+	// the SDP).
 	SRTP SRTPPolicy `json:"srtp,omitempty"`
 	// ExpirySeconds is the requested registration lifetime.
 	ExpirySeconds int `json:"expiry_seconds"`
@@ -316,6 +318,7 @@ type SRTPPolicy string
 // SRTP policies.
 const (
 	SRTPOff      SRTPPolicy = "off"
+	SRTPOptional SRTPPolicy = "optional"
 	SRTPRequired SRTPPolicy = "required"
 )
 

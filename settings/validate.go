@@ -374,9 +374,9 @@ func (s SIP) validate(c *problems) {
 			c.add(path+".caller_id_mode", "must be \"from\" or \"identity\", not %q", a.CallerIDMode)
 		}
 		switch a.SRTP {
-		case "", SRTPOff, SRTPRequired:
+		case "", SRTPOff, SRTPOptional, SRTPRequired:
 		default:
-			c.add(path+".srtp", "must be \"off\" or \"required\", not %q", a.SRTP)
+			c.add(path+".srtp", "must be \"off\", \"optional\" or \"required\", not %q", a.SRTP)
 		}
 		if a.CACertFile != "" && a.Transport != TransportTLS && a.Transport != TransportWSS {
 			c.add(path+".ca_cert_file", "is only used with the tls and wss transports")
@@ -388,7 +388,7 @@ func (s SIP) validate(c *problems) {
 		case !strings.HasPrefix(a.WSPath, "/") || strings.ContainsAny(a.WSPath, " #\t\r\n"):
 			c.add(path+".ws_path", "%q is not a URL path: start it with / and leave out spaces and #, like /ws", a.WSPath)
 		}
-		if a.SRTP == SRTPRequired && (a.Transport == TransportWS || a.Transport == TransportWSS) {
+		if a.SRTP != "" && a.SRTP != SRTPOff && (a.Transport == TransportWS || a.Transport == TransportWSS) {
 			c.add(path+".srtp", "must be off with %s: WebRTC audio is always encrypted (DTLS-SRTP)", a.Transport)
 		}
 		if a.CallerID != "" && !isPhoneNumber(a.CallerID) {

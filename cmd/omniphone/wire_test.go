@@ -42,3 +42,25 @@ func TestSIPHardening_FromTheAccount(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) { require.Equal(t, tc.want, sipHardening(tc.acc)) })
 	}
 }
+
+// TestSIPAccount_SRTPPolicy: every audio encryption setting reaches the
+// phone as the policy of the same meaning, and the phone accepts it.
+func TestSIPAccount_SRTPPolicy(t *testing.T) {
+	for _, tc := range []struct {
+		set  settings.SRTPPolicy
+		want sip.SRTPPolicy
+	}{
+		{"", ""}, // sip's default is off
+		{settings.SRTPOff, sip.SRTPOff},
+		{settings.SRTPOptional, sip.SRTPOptional},
+		{settings.SRTPRequired, sip.SRTPRequired},
+	} {
+		t.Run(string(tc.set), func(t *testing.T) {
+			acc := sipAccount(settings.SIPAccount{User: "101", Domain: "127.0.0.1", Transport: settings.TransportUDP, SRTP: tc.set}, "secret")
+			require.Equal(t, tc.want, acc.SRTP)
+			p, err := sip.New(sip.Config{Account: acc, BindHost: "127.0.0.1"})
+			require.NoError(t, err)
+			require.NoError(t, p.Close())
+		})
+	}
+}
