@@ -266,7 +266,11 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 		c.mu.Unlock()
 	}
 	c.setDialogTags(d.InviteRequest, d.InviteResponse)
-	c.setEncrypted(d.InviteResponse.Body(), sdes)
+	answer := d.InviteResponse.Body()
+	if len(answer) == 0 {
+		answer = earlySDP // the 183's SDP is the answer (RFC 3261 §13.2.1)
+	}
+	c.setEncrypted(answer, sdes)
 	answeredBy := uri.User
 	if to := d.InviteResponse.To(); to != nil && to.Address.User != "" {
 		answeredBy = to.Address.User

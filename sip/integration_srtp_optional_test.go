@@ -91,3 +91,47 @@ func TestIntegrationSRTP_OptionalAnswerMirrorsBestEffortOffer(t *testing.T) {
 	p.ev.waitCall(t, c, CallEnded, 30*time.Second)
 	sipp.wait(t)
 }
+
+// TestIntegrationSRTP_OptionalOverTLS: two phones over TLS (where SDES
+// belongs), one with SRTP optional. Against "off" the optional caller falls
+// back to plain RTP from its second transport, and the callee's in-dialog
+// requests (hold and resume re-INVITEs, BYE) reach it at that transport's
+// Contact; against "required" the call is encrypted. Audio both ways.
+func TestIntegrationSRTP_OptionalOverTLS(t *testing.T) {
+	for _, tc := range []struct {
+		name           string
+		caller, callee SRTPPolicy
+		encrypted      bool
+	}{
+		{"optional calls off: falls back", SRTPOptional, SRTPOff, false},
+		{"optional calls required", SRTPOptional, SRTPRequired, true},
+		{"required calls optional", SRTPRequired, SRTPOptional, true},
+		{"off calls optional", SRTPOff, SRTPOptional, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := siptest.StartKamailioTLS(t, callUsers)
+			policy := func(s SRTPPolicy) func(*Config) { return func(c *Config) { c.Account.SRTP = s } }
+			caller, callee, c, in := callOverTLS(t, k, policy(tc.caller), policy(tc.callee))
+			require.Equal(t, tc.encrypted, caller.ev.waitCall(t, c, CallActive, 20*time.Second).Encrypted, "caller")
+			require.Equal(t, tc.encrypted, callee.ev.waitCall(t, in, CallActive, 20*time.Second).Encrypted, "callee")
+			time.Sleep(2 * time.Second)
+
+			// The callee holds and resumes; so does the caller.
+			ctx := siptest.Ctx(t, 30*time.Second)
+			for _, side := range []*Call{in, c} {
+				require.NoError(t, side.Hold(ctx))
+				require.NoError(t, side.Resume(ctx))
+			}
+			require.Equal(t, CallActive, c.State())
+			mark := caller.dev.heardLen()
+			time.Sleep(2 * time.Second)
+			require.NoError(t, in.Hangup())
+			ended := caller.ev.waitCall(t, c, CallEnded, 20*time.Second)
+			require.Equal(t, CauseRemoteHangup, ended.Cause)
+			require.Equal(t, tc.encrypted, c.Info().Encrypted)
+
+			requireTone(t, "caller heard after hold and resume", caller.dev.heardSince(mark), SampleRate, baresipHz, 1.2)
+			requireTone(t, "callee heard", callee.dev.heardSince(0), SampleRate, phoneHz, 2.5)
+		})
+	}
+}

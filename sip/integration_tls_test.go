@@ -24,22 +24,39 @@ func overTLS(k *siptest.KamailioTLS, caFile string) func(*Config) {
 // the other through Kamailio, audio checked both ways.
 func TestIntegrationTLS_CallThroughTheProxyWithAudio(t *testing.T) {
 	k := siptest.StartKamailioTLS(t, callUsers)
-	caller := startPhone(t, k.Kamailio, "gouac", "go123", phoneHz, overTLS(k, k.CAFile))
-	callee := startPhone(t, k.Kamailio, "bob", "bob123", baresipHz, overTLS(k, k.CAFile))
-	caller.ev.waitReg(t, RegRegistered, 0)
-	callee.ev.waitReg(t, RegRegistered, 0)
-
-	c, err := caller.Dial("bob")
-	require.NoError(t, err)
-	in := callee.ev.waitIncoming(t, 1)
-	require.NoError(t, in.Answer())
-	caller.ev.waitCall(t, c, CallActive, 20*time.Second)
+	caller, callee, c, in := callOverTLS(t, k, nil, nil)
 	time.Sleep(3 * time.Second)
 	require.NoError(t, c.Hangup())
 	callee.ev.waitCall(t, in, CallEnded, 20*time.Second)
 	requireTone(t, "caller heard", caller.dev.heardSince(0), SampleRate, baresipHz, 2)
 	requireTone(t, "callee heard", callee.dev.heardSince(0), SampleRate, phoneHz, 2)
 	require.Positive(t, k.Proc.CountLog("proto=tls"), "the requests came over TLS")
+}
+
+// callOverTLS registers gouac (the caller, sending phoneHz) and bob (the
+// callee, sending baresipHz) over TLS with k, each config adjusted by its
+// mutate (nil: none), and connects a call from gouac to bob.
+func callOverTLS(t *testing.T, k *siptest.KamailioTLS, callerCfg, calleeCfg func(*Config)) (caller, callee *testPhone, out, in *Call) {
+	t.Helper()
+	with := func(mutate func(*Config)) func(*Config) {
+		return func(c *Config) {
+			overTLS(k, k.CAFile)(c)
+			if mutate != nil {
+				mutate(c)
+			}
+		}
+	}
+	caller = startPhone(t, k.Kamailio, "gouac", "go123", phoneHz, with(callerCfg))
+	callee = startPhone(t, k.Kamailio, "bob", "bob123", baresipHz, with(calleeCfg))
+	caller.ev.waitReg(t, RegRegistered, 0)
+	callee.ev.waitReg(t, RegRegistered, 0)
+
+	out, err := caller.Dial("bob")
+	require.NoError(t, err)
+	in = callee.ev.waitIncoming(t, 1)
+	require.NoError(t, in.Answer())
+	caller.ev.waitCall(t, out, CallActive, 20*time.Second)
+	return caller, callee, out, in
 }
 
 // TestIntegrationTLS_UntrustedCertificateSaysSo: without the PBX's CA the
