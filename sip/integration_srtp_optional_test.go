@@ -135,3 +135,22 @@ func TestIntegrationSRTP_OptionalOverTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestIntegrationSRTP_OptionalAnswerIn183: the callee takes the SRTP offer
+// in a 183 with SDP and its 200 carries none, so the 183's SDP is the
+// answer: the call is reported encrypted.
+func TestIntegrationSRTP_OptionalAnswerIn183(t *testing.T) {
+	k := siptest.StartKamailio(t, map[string]string{"gouac": "go123", "sippuas": "uas123"})
+	p := startPhone(t, k, "gouac", "go123", phoneHz, func(c *Config) { c.Account.SRTP = SRTPOptional })
+	p.ev.waitReg(t, RegRegistered, 0)
+	uas := startSIPpUAS(t, k, "uas-early-srtp.xml")
+
+	c, err := p.Dial("sippuas")
+	require.NoError(t, err)
+	require.True(t, p.ev.waitCall(t, c, CallRinging, 20*time.Second).EarlyMedia)
+	require.True(t, p.ev.waitCall(t, c, CallActive, 20*time.Second).Encrypted)
+	require.True(t, c.Info().Encrypted)
+	require.NoError(t, c.Hangup())
+	p.ev.waitCall(t, c, CallEnded, 20*time.Second)
+	uas.wait(t)
+}
