@@ -47,7 +47,7 @@ func TestIntegrationSRTP_Optional(t *testing.T) {
 			require.Equal(t, tc.encrypted, c.Info().Encrypted, "Info")
 			// Kamailio challenges each INVITE (407), so an offer is two.
 			require.Equal(t, 2*tc.offers, k.Proc.CountLog("REQ INVITE sip:alice@"), "INVITEs to the callee")
-			time.Sleep(3 * time.Second)
+			time.Sleep(4 * time.Second)
 			cause := CauseLocalHangup
 			if tc.dir == Outbound {
 				// The callee's BYE reaches us at the Contact of the offer
@@ -124,7 +124,7 @@ func TestIntegrationSRTP_OptionalOverTLS(t *testing.T) {
 			}
 			require.Equal(t, CallActive, c.State())
 			mark := caller.dev.heardLen()
-			time.Sleep(2 * time.Second)
+			time.Sleep(3 * time.Second)
 			require.NoError(t, in.Hangup())
 			ended := caller.ev.waitCall(t, c, CallEnded, 20*time.Second)
 			require.Equal(t, CauseRemoteHangup, ended.Cause)
