@@ -182,3 +182,33 @@ func FuzzCompletedElsewhere(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSDESOffer: an INVITE body of any shape must not crash the SRTP
+// checks, and stripping best-effort crypto only removes lines (idempotent,
+// never growing the body) and leaves no key that diago would use in a
+// plain RTP/AVP audio offer.
+func FuzzSDESOffer(f *testing.F) {
+	for _, s := range []string{
+		"v=0\r\nm=audio 4000 RTP/AVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n",
+		"v=0\nm=audio 4000 RTP/SAVP 0\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x",
+		"m=video 1 RTP/AVP 96\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\nm=audio 2 RTP/AVP 0\r\n",
+		"m=audio\r\na=crypto:", "\x00\xff\r\r\n\n", "",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, sdp []byte) {
+		for _, pol := range []SRTPPolicy{SRTPOff, SRTPOptional, SRTPRequired} {
+			_ = offerMatchesSRTP(sdp, pol)
+		}
+		out, ok := stripBestEffortCrypto(sdp)
+		if len(out) > len(sdp) || (!ok && string(out) != string(sdp)) {
+			t.Fatalf("strip grew or changed the body without saying so: %q -> %q", sdp, out)
+		}
+		if again, ok2 := stripBestEffortCrypto(out); ok2 || string(again) != string(out) {
+			t.Fatalf("strip is not idempotent: %q -> %q", out, again)
+		}
+		if audioProto(out) == "RTP/AVP" && hasSDESKey(out) && strings.Count(string(out), "m=audio") == 1 {
+			t.Fatalf("a key is left in the plain audio offer: %q", out)
+		}
+	})
+}
