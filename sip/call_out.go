@@ -140,7 +140,10 @@ func (p *Phone) targetURI(target string) (gosip.Uri, error) {
 func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 	p := c.p
 	acc := p.cfg.Account
-	d, err := p.dg.NewDialog(uri, diago.NewDialogOptions{Transport: string(acc.Transport)})
+	p.mu.Lock()
+	dg := p.dg // the stack is rebuilt when the address moves (move.go)
+	p.mu.Unlock()
+	d, err := dg.NewDialog(uri, diago.NewDialogOptions{Transport: string(acc.Transport)})
 	if err != nil {
 		c.end(CauseFailed, 0, err.Error())
 		return
