@@ -71,10 +71,17 @@ func waitContacts(t testing.TB, k *siptest.Kamailio, user, host string, timeout 
 // calls reach it there. A call that is up when the address changes keeps
 // its stack: the move waits for the call to end.
 func TestIntegrationAddressChangeMovesContact(t *testing.T) {
-	k := siptest.StartKamailio(t, callUsers)
+	for _, tr := range []Transport{TransportUDP, TransportTCP} {
+		t.Run(string(tr), func(t *testing.T) { addressChange(t, tr) })
+	}
+}
+
+func addressChange(t *testing.T, tr Transport) {
+	k, setTransport := startKamailioFor(t, callUsers, tr)
 	nw := &fakeNet{}
 	nw.set("127.0.0.2")
 	bob := startPhone(t, k, "bob", "bob123", baresipHz, func(c *Config) {
+		setTransport(c)
 		c.BindHost = "0.0.0.0"
 		c.Hardening.NetworkPoll = 100 * time.Millisecond
 	}, withNetwork(nw))
@@ -100,7 +107,7 @@ func TestIntegrationAddressChangeMovesContact(t *testing.T) {
 	caller.ev.waitCall(t, c, CallRinging, 20*time.Second)
 	nw.set("127.0.0.4")
 	time.Sleep(time.Second) // ten polls of the network watch
-	require.Equal(t, []string{"sip:bob@127.0.0.3:" + port + ";transport=udp"}, k.Contacts("bob"),
+	require.Equal(t, []string{"sip:bob@127.0.0.3:" + port + ";transport=" + string(tr)}, k.Contacts("bob"),
 		"the binding moved while a call was ringing")
 	require.NoError(t, c.Hangup())
 	end := bob.ev.waitCall(t, in, CallEnded, 20*time.Second)
