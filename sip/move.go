@@ -19,9 +19,51 @@ import (
 // stack for the new address as soon as no call is up, registers the new
 // Contact and removes the old binding.
 
-// interfaceIP is the machine's address for Contact/Via/SDP: the first
-// IPv4 address of an interface that is up, not loopback (sipgo's choice,
-// the same diago makes for media).
+// machineIP is the machine's address for Contact/Via/SDP: the one it
+// sends from to reach the account's proxy (so with a VPN up, the tunnel's
+// address when the PBX is behind it), else the first IPv4 address of an
+// interface that is up.
+func (p *Phone) machineIP() (net.IP, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), routeLookupTimeout)
+	defer cancel()
+	if ip, err := routeIP(ctx, p.cfg.Account.Proxy); err == nil {
+		return ip, nil
+	}
+	return interfaceIP()
+}
+
+// routeLookupTimeout bounds the DNS lookup of the proxy's name.
+const routeLookupTimeout = 2 * time.Second
+
+// routeIP is the local IPv4 address the kernel picks to reach hostPort,
+// read from a UDP socket "connected" to it: connecting a UDP socket only
+// looks up the route, it sends nothing.
+func routeIP(ctx context.Context, hostPort string) (net.IP, error) {
+	host, _, err := splitHostPort(hostPort)
+	if err != nil {
+		return nil, err
+	}
+	ips, err := net.DefaultResolver.LookupIP(ctx, "ip4", host)
+	if err != nil {
+		return nil, fmt.Errorf("resolve %s: %w", host, err)
+	}
+	if len(ips) == 0 {
+		return nil, fmt.Errorf("resolve %s: no IPv4 address", host)
+	}
+	conn, err := net.DialUDP("udp4", nil, &net.UDPAddr{IP: ips[0], Port: 5060})
+	if err != nil {
+		return nil, fmt.Errorf("route to %s: %w", host, err)
+	}
+	defer func() { _ = conn.Close() }()
+	local, ok := conn.LocalAddr().(*net.UDPAddr)
+	if !ok || local.IP.IsUnspecified() {
+		return nil, fmt.Errorf("route to %s: no local address", host)
+	}
+	return local.IP, nil
+}
+
+// interfaceIP is the first IPv4 address of an interface that is up, not
+// loopback (sipgo's choice, the same diago makes for media).
 func interfaceIP() (net.IP, error) {
 	ip, _, err := gosip.ResolveInterfacesIP("ip4", nil)
 	if err != nil {

@@ -80,9 +80,9 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		audio:      silentDevice{},
 		calls:      make(map[string]*Call),
 		reregister: make(chan struct{}, 1),
-		localIP:    interfaceIP,
 		ifAddrs:    interfaceAddrs,
 	}
+	p.localIP = p.machineIP
 	for _, o := range opts {
 		o(p)
 	}
