@@ -294,7 +294,11 @@ func (c *Call) runOutbound(ctx context.Context, uri gosip.Uri) {
 // newOutDialog makes the call's client dialog on the diago transport with
 // the given ID ("" = the account's listening transport).
 func (c *Call) newOutDialog(uri gosip.Uri, transportID string) (*diago.DialogClientSession, error) {
-	d, err := c.p.dg.NewDialog(uri, diago.NewDialogOptions{Transport: string(c.p.cfg.Account.Transport), TransportID: transportID})
+	p := c.p
+	p.mu.Lock()
+	dg := p.dg // the stack is rebuilt when the address moves (move.go)
+	p.mu.Unlock()
+	d, err := dg.NewDialog(uri, diago.NewDialogOptions{Transport: string(p.cfg.Account.Transport), TransportID: transportID})
 	if err != nil {
 		return nil, err
 	}

@@ -147,7 +147,7 @@ func FuzzGate(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	g := newGate(Hardening{RequestRate: 1000, RequestBurst: 1000})
+	g := newGate(Hardening{RequestRate: 1000, RequestBurst: 1000}, &gateStats{})
 	g.trusted.Store(&trustSet{hostPorts: map[string]bool{"127.0.0.1:5060": true}, hosts: map[string]bool{}})
 	registrar := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5060}
 	stranger := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6666}

@@ -45,7 +45,8 @@ type gate struct {
 	buckets *lru.Cache[string, *rate.Limiter]
 	answers *rate.Limiter
 
-	stats gateStats
+	// stats outlive the gate: a rebuilt SIP stack (move.go) keeps counting.
+	stats *gateStats
 }
 
 // gateStats counts what the gate did; read them with [Phone.GateStats].
@@ -86,9 +87,9 @@ const (
 	keepAlivePayload    = "\r\n\r\n"
 )
 
-func newGate(h Hardening) *gate {
+func newGate(h Hardening, stats *gateStats) *gate {
 	buckets, _ := lru.New[string, *rate.Limiter](gateSources) // only fails for size <= 0
-	g := &gate{h: h, buckets: buckets, answers: rate.NewLimiter(gateAnswersRate, gateAnswerBurst)}
+	g := &gate{h: h, buckets: buckets, answers: rate.NewLimiter(gateAnswersRate, gateAnswerBurst), stats: stats}
 	g.trusted.Store(&trustSet{hostPorts: map[string]bool{}, hosts: map[string]bool{}})
 	return g
 }
@@ -286,12 +287,12 @@ func (g *gate) answer(req *gosip.Request, src string, code int, reason string, c
 	count.Add(1)
 }
 
-func (g *gate) snapshot() GateStats {
+func (s *gateStats) snapshot() GateStats {
 	return GateStats{
-		Forbidden: g.stats.forbidden.Load(),
-		Limited:   g.stats.limited.Load(),
-		Dropped:   g.stats.dropped.Load(),
-		Malformed: g.stats.malformed.Load(),
+		Forbidden: s.forbidden.Load(),
+		Limited:   s.limited.Load(),
+		Dropped:   s.dropped.Load(),
+		Malformed: s.malformed.Load(),
 	}
 }
 
@@ -308,4 +309,4 @@ func isKeepAlive(data []byte) bool {
 }
 
 // GateStats reports what ghost-call and flood protection have done.
-func (p *Phone) GateStats() GateStats { return p.gate.snapshot() }
+func (p *Phone) GateStats() GateStats { return p.gateStats.snapshot() }

@@ -68,7 +68,7 @@ func TestGateTrust(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			g := newGate(tt.h)
+			g := newGate(tt.h, &gateStats{})
 			g.resolve(context.Background(), acc, TransportUDP)
 			require.Equal(t, tt.want, g.isTrusted(tt.src, tt.stream))
 		})
@@ -78,7 +78,7 @@ func TestGateTrust(t *testing.T) {
 // TestGateFloodLimit: a trusted source's out-of-dialog requests pass up to
 // the burst, then are refused; its in-dialog requests always pass.
 func TestGateFloodLimit(t *testing.T) {
-	g := newGate(Hardening{RequestRate: 0.001, RequestBurst: 3})
+	g := newGate(Hardening{RequestRate: 0.001, RequestBurst: 3}, &gateStats{})
 	g.resolve(context.Background(), Account{Registrar: "127.0.0.1:5060", Proxy: "127.0.0.1:5060"}, TransportUDP)
 	src := &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5060}
 	msg := func(toTag string) []byte {
@@ -93,7 +93,7 @@ func TestGateFloodLimit(t *testing.T) {
 		}
 	}
 	require.Equal(t, 3, passed)
-	require.EqualValues(t, 7, g.snapshot().Dropped, "no transport to answer on: the refusals are dropped")
+	require.EqualValues(t, 7, g.stats.snapshot().Dropped, "no transport to answer on: the refusals are dropped")
 	out, err := g.filter(props, msg(";tag=x"))
 	require.NoError(t, err)
 	require.NotNil(t, out, "an in-dialog request from the registrar was refused")

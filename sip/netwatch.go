@@ -19,8 +19,11 @@ const resumeGap = 3 * time.Second
 // resumed from suspend. Polling is portable and costs one getifaddrs every
 // few seconds.
 type netWatch struct {
-	every   time.Duration
-	addrs   func() (string, error)
+	every time.Duration
+	addrs func() (string, error)
+	// since is the address list to compare the first poll with (the one
+	// the SIP stack was built with); empty means the list when run starts.
+	since   string
 	wall    func() time.Time // wall-clock reading without the monotonic part
 	changed func(reason string)
 }
@@ -39,7 +42,10 @@ func (w *netWatch) run(ctx context.Context) {
 	if w.every <= 0 {
 		return
 	}
-	last, _ := w.addrs()
+	last := w.since
+	if last == "" {
+		last, _ = w.addrs()
+	}
 	lastMono, lastWall := time.Now(), w.wall()
 	t := time.NewTicker(w.every)
 	defer t.Stop()

@@ -51,6 +51,15 @@ type Phone struct {
 	regState RegState
 	runDone  chan struct{}
 
+	// localIP finds the address to put in Contact, Via and SDP when we
+	// listen on 0.0.0.0; ifAddrs lists the interface addresses the network
+	// watch compares. Both are the machine's (move.go) except in tests.
+	localIP func() (net.IP, error)
+	ifAddrs func() (string, error)
+	// builtOn is the interface list when the stack was built.
+	builtOn   string
+	gateStats gateStats
+
 	active     atomic.Pointer[Call]
 	reregister chan struct{}
 	gate       *gate
@@ -71,7 +80,9 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		audio:      silentDevice{},
 		calls:      make(map[string]*Call),
 		reregister: make(chan struct{}, 1),
+		ifAddrs:    interfaceAddrs,
 	}
+	p.localIP = p.machineIP
 	for _, o := range opts {
 		o(p)
 	}
@@ -89,13 +100,14 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 	return p, nil
 }
 
-// build creates the sipgo/diago stack.
+// build creates the sipgo/diago stack for the address contactHost gives
+// now. It is called by New and, with p.mu held, by rebuild (move.go).
 func (p *Phone) build() error {
 	cfg := p.cfg
 	acc := cfg.Account
 	domainHost, _, _ := splitHostPort(acc.Domain)
 
-	p.gate = newGate(cfg.Hardening)
+	p.gate = newGate(cfg.Hardening, &p.gateStats)
 	// The read filter first: the transports option copies it.
 	tpOpts := []gosip.TransportLayerOption{gosip.WithTransportLayerReadFilter(p.gate.filter)}
 	if acc.WSPath != "" {
@@ -120,14 +132,8 @@ func (p *Phone) build() error {
 	}
 	p.ua = ua
 
-	contactHost := cfg.BindHost
-	if ip := net.ParseIP(contactHost); ip.IsUnspecified() {
-		resolved, _, err := gosip.ResolveInterfacesIP("ip4", nil)
-		if err != nil {
-			return fmt.Errorf("resolve local IP: %w", err)
-		}
-		contactHost = resolved.String()
-	}
+	p.builtOn, _ = p.ifAddrs()
+	contactHost := p.contactHost()
 	p.laddr = net.JoinHostPort(contactHost, strconv.Itoa(cfg.BindPort))
 	p.gate.tp, p.gate.laddr = ua.TransportLayer(), p.laddr
 	ua.TransportLayer().OnMessage(p.elsewhere.observe)
@@ -166,14 +172,27 @@ func (p *Phone) build() error {
 	p.srv = srv
 
 	codecs := mediaCodecs(acc.Codecs)
-	// diago keeps the RTP port range in package globals.
-	media.RTPPortStart, media.RTPPortEnd = cfg.RTPPortMin, cfg.RTPPortMax
-	// And the answerer's codec choice: ours is the account's order
-	// (Account.Codecs), not the offerer's, so a PCMU-first account answers
-	// PCMU to an offer of "opus PCMU" (issue 10).
-	media.SDPCodecPreferLocalOrder = 1
+	// diago keeps the RTP port range in package globals, and the
+	// answerer's codec choice: ours is the account's order (Account.Codecs),
+	// not the offerer's, so a PCMU-first account answers PCMU to an offer of
+	// "opus PCMU" (issue 10). Written only when they differ: a stack rebuilt
+	// while another phone in the process has a call must not race its reads.
+	if media.RTPPortStart != cfg.RTPPortMin || media.RTPPortEnd != cfg.RTPPortMax {
+		media.RTPPortStart, media.RTPPortEnd = cfg.RTPPortMin, cfg.RTPPortMax
+	}
+	if media.SDPCodecPreferLocalOrder != 1 {
+		media.SDPCodecPreferLocalOrder = 1
+	}
 
-	listenTransport := diago.Transport{Transport: string(acc.Transport), BindHost: cfg.BindHost, BindPort: cfg.BindPort,
+	// We listen on the Contact address itself, also when the settings say
+	// "any" (0.0.0.0): sipgo keys the UDP listener by its local address,
+	// and a wildcard socket ("[::]:port") is not the connection our
+	// requests from the Contact address look for, so every REGISTER would
+	// try to bind the port again ("address already in use"); diago adds
+	// ";transport=" to the dialog Contact only when it names the bind
+	// host; and media bind there too. The stack follows the machine's
+	// address when it changes (move.go).
+	listenTransport := diago.Transport{Transport: string(acc.Transport), BindHost: contactHost, BindPort: cfg.BindPort,
 		MediaSRTP: acc.SRTP.mediaSRTP()}
 	if acc.Transport.overTLS() {
 		if listenTransport.TLSConf, err = tlsServerConfig(contactHost); err != nil {
@@ -219,6 +238,32 @@ func (p *Phone) Run(ctx context.Context) error {
 	defer close(p.runDone)
 	defer cancel()
 
+	reg := newRegistration(p) // one Call-ID for every REGISTER of this run (RFC 3261 §10.2)
+	p.reg.Store(reg)
+	afterMove := false
+	for {
+		moved, err := p.serve(ctx, reg)
+		if err == nil && moved {
+			err, afterMove = p.rebuild(), true
+		}
+		if err != nil && afterMove {
+			// The stack rebuilt for a new address cannot listen (its port
+			// was taken meanwhile): the phone is out of service, say why.
+			err = fmt.Errorf("after the network address changed: %w", err)
+			p.setRegState(RegEvent{State: RegFailed, Err: err})
+		}
+		if err != nil || !moved {
+			return err
+		}
+	}
+}
+
+// serve runs one SIP stack: listens, registers and keeps the registration
+// fresh until ctx ends (then it hangs up calls, removes our binding and
+// returns false) or the machine's address moved away from our Contact
+// while no call was up (then it removes the old binding and returns true:
+// Run rebuilds the stack for the new address).
+func (p *Phone) serve(ctx context.Context, reg *registration) (moved bool, err error) {
 	// diago closes its listeners when the serve context ends, and on UDP
 	// and TCP our requests leave through them: if the listeners followed
 	// ctx, the BYEs and the unREGISTER sent during shutdown would fail with
@@ -228,33 +273,40 @@ func (p *Phone) Run(ctx context.Context) error {
 	p.gate.resolve(ctx, p.cfg.Account, p.cfg.Account.Transport)
 	listenCtx, stopListening := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopListening()
-	if err := p.dg.ServeBackground(listenCtx, p.serveInvite); err != nil {
-		return fmt.Errorf("listen %s/%s: %w", p.cfg.Account.Transport, p.laddr, err)
+	if err := p.listen(ctx, listenCtx); err != nil {
+		return false, err
 	}
-	if p.cfg.Account.Transport == TransportUDP {
-		if err := waitUDPListener(ctx, p.ua.TransportLayer(), p.laddr); err != nil {
-			return err
-		}
-	}
-	p.log.Info("sip listening", "addr", p.laddr, "transport", p.cfg.Account.Transport)
+	p.log.Info("sip listening", "addr", p.LocalAddr(), "transport", p.cfg.Account.Transport)
 
-	reg := newRegistration(p)
-	p.reg.Store(reg)
+	stackCtx, move := context.WithCancel(ctx)
+	defer move()
 	var helpers sync.WaitGroup
-	helpers.Go(func() { reg.keepAlive(ctx) })
+	helpers.Go(func() { reg.keepAlive(stackCtx) })
 	watch := newNetWatch(p.cfg.Hardening.NetworkPoll, func(reason string) {
 		p.log.Info("registering again", "reason", reason)
 		p.Reregister()
+		if p.moveWhenIdle(stackCtx) {
+			moved = true
+			move()
+		}
 	})
-	helpers.Go(func() { watch.run(ctx) })
-	reg.loop(ctx)
+	watch.addrs = p.ifAddrs
+	p.mu.Lock()
+	watch.since = p.builtOn
+	p.mu.Unlock()
+	helpers.Go(func() { watch.run(stackCtx) })
+	reg.loop(stackCtx)
 	helpers.Wait()
 
+	if moved && ctx.Err() == nil {
+		reg.removeOldBinding()
+		return true, nil
+	}
 	// Shutdown: calls first (their BYEs need the transport), then our binding.
 	p.hangupAll()
 	p.wg.Wait()
 	reg.unregister()
-	return nil
+	return false, nil
 }
 
 // Close stops Run (if running), waits for it and releases the sockets.
@@ -290,8 +342,13 @@ func (p *Phone) RegState() RegState {
 	return p.regState
 }
 
-// LocalAddr returns the host:port the phone listens on.
-func (p *Phone) LocalAddr() string { return p.laddr }
+// LocalAddr returns the host:port the phone listens on (its Contact
+// address), which changes when the machine's address does (move.go).
+func (p *Phone) LocalAddr() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.laddr
+}
 
 // Calls returns the calls that have not ended, oldest first.
 func (p *Phone) Calls() []*Call {

@@ -127,14 +127,35 @@ func (r *registration) unregister() {
 		r.p.setRegState(RegEvent{State: RegUnregistered})
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_, err := r.register(ctx, 0)
+	err := r.removeBinding(5 * time.Second)
 	if err != nil {
 		r.p.log.Warn("unregister failed", "error", err)
 	}
-	r.registered = false
 	r.p.setRegState(RegEvent{State: RegUnregistered, Err: err})
+}
+
+// removeOldBinding removes the binding of a Contact address the machine
+// no longer has, before the stack is rebuilt for the new one (move.go).
+// It changes no state the user sees: the phone registers again at once.
+// Without it the registrar would fork calls to the dead address until the
+// binding expired. Quick: on a network that just changed, an answer may
+// never come.
+func (r *registration) removeOldBinding() {
+	if !r.registered {
+		return
+	}
+	if err := r.removeBinding(2 * time.Second); err != nil {
+		r.p.log.Info("the binding of the previous address was not removed; it expires by itself", "error", err)
+	}
+}
+
+// removeBinding sends our Contact with expires=0.
+func (r *registration) removeBinding(timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	_, err := r.register(ctx, 0)
+	r.registered = false
+	return err
 }
 
 // register sends one REGISTER (with digest authentication when challenged)

@@ -66,7 +66,7 @@ func (p *Phone) srtpDiagoOptions(listen diago.Transport) ([]diago.DiagoOption, e
 	if p.cfg.Account.SRTP != SRTPOptional || p.cfg.Account.Transport.webrtc() {
 		return nil, nil
 	}
-	port, err := freePort(p.cfg.BindHost)
+	port, err := freePort(listen.BindHost)
 	if err != nil {
 		return nil, fmt.Errorf("port for plain-RTP offers: %w", err)
 	}

@@ -242,6 +242,7 @@ func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 		}}
 	inst.Serve(links.handle)
 	stopLink := links.openAtStart(ctx, link)
+	go trimAfterStart(ctx, started)
 	go func() {
 		select {
 		case sig := <-quitSignals:

@@ -163,9 +163,26 @@ func (k *Kamailio) Unregister(user string) error {
 // table, asked over its control socket with kamcmd.
 func (k *Kamailio) Registered(user string) bool {
 	k.t.Helper()
+	return len(k.Contacts(user)) > 0
+}
+
+// Contacts lists the Contact addresses of user's bindings in Kamailio's
+// location table (none when the user has no binding or kamcmd fails).
+func (k *Kamailio) Contacts(user string) []string {
+	k.t.Helper()
 	kamcmd := RequirePeer(k.t, "kamcmd", "kamailio")
 	out, err := exec.Command(kamcmd, "-s", "unix:"+filepath.Join(k.dir, "kamailio_ctl"),
 		"ul.lookup", "location", "s:"+user).CombinedOutput() // s: keeps "102" a string
-	// kamcmd exits 0 on "500 - AOR not found" too.
-	return err == nil && strings.Contains(string(out), "Contact:")
+	if err != nil {
+		return nil
+	}
+	// kamcmd exits 0 on "500 - AOR not found" too; a binding reads
+	// "Contact: { Address: sip:…".
+	var contacts []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Address:"); ok {
+			contacts = append(contacts, strings.TrimSpace(v))
+		}
+	}
+	return contacts
 }
