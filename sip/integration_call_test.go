@@ -25,6 +25,24 @@ func requireTone(t *testing.T, what string, samples []int16, rate int, freq, sec
 	require.GreaterOrEqual(t, got, secs, "%s: %.1f s of %.0f Hz in %.1f s of audio", what, got, freq, float64(len(samples))/float64(rate))
 }
 
+// waitTone waits until heard (the audio a phone's device received so far,
+// at SampleRate) carries secs of freq, and fails with requireTone's
+// message after timeout. Waiting for the audio rather than sleeping a
+// fixed time keeps the check honest on a loaded machine, where frames
+// arrive late.
+func waitTone(t *testing.T, what string, heard func() []int16, freq, secs float64, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		samples := heard()
+		if siptest.ToneSeconds(samples, freq, SampleRate) >= secs || time.Now().After(deadline) {
+			requireTone(t, what, samples, SampleRate, freq, secs)
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 func TestIntegrationCallOut(t *testing.T) {
 	k := siptest.StartKamailio(t, callUsers)
 	alice := siptest.StartBaresip(t, siptest.BaresipOptions{User: "alice", Password: "alice123", Proxy: k.Addr(), ToneHz: baresipHz})
@@ -137,8 +155,7 @@ func TestIntegrationHoldResume(t *testing.T) {
 			require.Equal(t, CallActive, c.State())
 			require.Equal(t, invites+2, k.Proc.CountLog("REQ INVITE", callID), "resume re-INVITE did not pass Kamailio")
 			mark := p.dev.heardLen()
-			time.Sleep(3 * time.Second)
-			requireTone(t, "phone received after resume", p.dev.heardSince(mark), SampleRate, baresipHz, 1.5)
+			waitTone(t, "phone received after resume", func() []int16 { return p.dev.heardSince(mark) }, baresipHz, 1.5, 15*time.Second)
 
 			hangUp(t, p, alice, c)
 		})

@@ -41,8 +41,7 @@ func earlyMedia(t *testing.T, tr Transport) {
 	require.Less(t, siptest.ToneSeconds(early, ringbackHz, SampleRate), 0.2, "ringback played over early media")
 
 	mark = p.dev.heardLen()
-	time.Sleep(1500 * time.Millisecond)
-	requireTone(t, "after the answer", p.dev.heardSince(mark), SampleRate, baresipHz, 1)
+	waitTone(t, "after the answer", func() []int16 { return p.dev.heardSince(mark) }, baresipHz, 1, 15*time.Second)
 	require.NoError(t, c.Hangup())
 	p.ev.waitCall(t, c, CallEnded, 20*time.Second)
 	uas.wait(t)
