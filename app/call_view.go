@@ -120,6 +120,9 @@ type callShown struct {
 	Muted  bool
 	Held   bool
 	Active bool // answered: talk time, hold and transfer make sense
+	// Encrypted: the answered call's audio is SRTP (the account's policy
+	// or WebRTC), said next to its state.
+	Encrypted bool
 	// Consulting is set on a consult call while the call it is for waits
 	// on hold: "Complete transfer" joins the two.
 	Consulting bool
@@ -128,7 +131,11 @@ type callShown struct {
 
 func (v *callView) show(s callShown) {
 	v.peer.SetText(s.Peer)
-	v.state.SetText(s.State)
+	state := s.State
+	if s.Active && s.Encrypted {
+		state += " · " + lang.L("audio encrypted")
+	}
+	v.state.SetText(state)
 	if s.Active {
 		v.timer.SetText(clock(s.Talk))
 		v.hold.Enable()

@@ -267,7 +267,7 @@ func (a *App) renderCall(c callHandle) {
 	s := callShown{Peer: a.peerText(info), State: stateText(info.State), Muted: c.Muted(), Held: info.State == sip.CallHeld,
 		Consulting: a.calls.consultFor(c) != nil, Others: a.linesShown()}
 	if info.State == sip.CallActive || info.State == sip.CallHeld {
-		s.Active = true
+		s.Active, s.Encrypted = true, info.Encrypted
 		s.Talk = time.Since(info.Answered)
 	}
 	a.call.show(s)

@@ -151,6 +151,9 @@ func TestCall_AnswerControlsHangupAndSync(t *testing.T) {
 	a.onCallState(sip.CallEvent{State: sip.CallActive}, c)
 	require.True(t, a.call.root.Visible())
 	require.Equal(t, "Talking", a.call.state.Text)
+	c.set(func(i *sip.Info) { i.Encrypted = true })
+	a.onCallState(sip.CallEvent{State: sip.CallActive, Encrypted: true}, c)
+	require.Equal(t, "Talking · audio encrypted", a.call.state.Text, "an SRTP call says so")
 
 	test.Tap(a.call.mute)
 	require.True(t, c.Muted())
