@@ -283,12 +283,16 @@ func (p *Phone) serve(ctx context.Context, reg *registration) (moved bool, err e
 	var helpers sync.WaitGroup
 	helpers.Go(func() { reg.keepAlive(stackCtx) })
 	watch := newNetWatch(p.cfg.Hardening.NetworkPoll, func(reason string) {
-		p.log.Info("registering again", "reason", reason)
-		p.Reregister()
+		// A moved address gets a new stack, not a REGISTER of the old
+		// Contact racing the removal of its binding.
 		if p.moveWhenIdle(stackCtx) {
+			p.log.Info("moving to the new address", "reason", reason)
 			moved = true
 			move()
+			return
 		}
+		p.log.Info("registering again", "reason", reason)
+		p.Reregister()
 	})
 	watch.addrs = p.ifAddrs
 	p.mu.Lock()

@@ -167,6 +167,12 @@ func (r *registration) register(ctx context.Context, expiry time.Duration) (time
 	defer cancel()
 
 	req := r.newRequest(expiry)
+	// The next REGISTER takes the CSeq after this one's (after the
+	// authenticated retry's, which sipgo numbers one up) however this one
+	// ends: a registrar ignores a REGISTER of the same Call-ID whose CSeq
+	// is not higher than the last it saw (RFC 3261 §10.3 step 7), and a
+	// REGISTER cut short by a network change may have reached it.
+	defer r.advanceCSeq(req)
 	res, err := p.client.Do(ctx, req)
 	if err != nil {
 		return 0, fmt.Errorf("register %s: %w", r.aorString(), explainTLS(err, acc))
@@ -181,9 +187,7 @@ func (r *registration) register(ctx context.Context, expiry time.Duration) (time
 			return 0, fmt.Errorf("register %s (auth): %w", r.aorString(), err)
 		}
 	}
-	if cs := req.CSeq(); cs != nil {
-		r.cseq = cs.SeqNo + 1
-	}
+	r.advanceCSeq(req)
 	if res.StatusCode == 423 && expiry > 0 {
 		// §10.3 step 7: Interval Too Brief, retry with Min-Expires.
 		if h := res.GetHeader("Min-Expires"); h != nil {
@@ -201,6 +205,13 @@ func (r *registration) register(ctx context.Context, expiry time.Duration) (time
 		return 0, re
 	}
 	return r.granted(res, expiry), nil
+}
+
+// advanceCSeq makes the next REGISTER's CSeq follow req's.
+func (r *registration) advanceCSeq(req *gosip.Request) {
+	if cs := req.CSeq(); cs != nil && cs.SeqNo+1 > r.cseq {
+		r.cseq = cs.SeqNo + 1
+	}
 }
 
 // granted finds our binding's lifetime in a 200 OK: the ";expires" parameter
