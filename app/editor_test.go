@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -321,4 +322,31 @@ func TestEditor_AccountResilienceIssue10(t *testing.T) {
 	require.Equal(t, []string{"10.0.0.5"}, acc.TrustedSources)
 	require.Equal(t, 40, acc.KeepAliveSeconds)
 	require.True(t, acc.AcceptAnySource)
+}
+
+// TestEditor_AudioEncryptionIssue10: the account's audio encryption offers
+// off, optional and required; "optional" is saved, and any SDES policy on
+// a WebSocket account is refused next to the field (WebRTC audio is always
+// DTLS-SRTP).
+func TestEditor_AudioEncryptionIssue10(t *testing.T) {
+	b := newTestEditor(t, withAccount(), nil)
+	srtp := find(t, b.e, func(sel *widget.Select) bool {
+		return slices.Contains(sel.Options, "optional (SRTP if the other side can)")
+	})
+	require.Equal(t, []string{"off", "optional (SRTP if the other side can)", "required (SRTP, SDES)"}, srtp.Options)
+
+	srtp.SetSelected("optional (SRTP if the other side can)")
+	transport := find(t, b.e, func(sel *widget.Select) bool { return slices.Contains(sel.Options, "WSS") })
+	transport.SetSelected("WS")
+	b.e.onSave()
+	label := b.e.problems.labels["sip.accounts[0].srtp"]
+	require.True(t, label.Visible())
+	require.Contains(t, label.Text, "always encrypted (DTLS-SRTP)")
+
+	transport.SetSelected("UDP")
+	b.e.onSave()
+	require.Equal(t, "Saved.", b.e.status.Text)
+	loaded, err := b.dir.Load()
+	require.NoError(t, err)
+	require.Equal(t, settings.SRTPOptional, loaded.SIP.Accounts[0].SRTP)
 }
