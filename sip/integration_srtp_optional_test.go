@@ -126,14 +126,12 @@ func TestIntegrationSRTP_OptionalOverTLS(t *testing.T) {
 			}
 			require.Equal(t, CallActive, c.State())
 			mark := caller.dev.heardLen()
-			time.Sleep(3 * time.Second)
+			waitTone(t, "caller heard after hold and resume", func() []int16 { return caller.dev.heardSince(mark) }, baresipHz, 1.2, 15*time.Second)
+			waitTone(t, "callee heard", func() []int16 { return callee.dev.heardSince(0) }, phoneHz, 2.5, 15*time.Second)
 			require.NoError(t, in.Hangup())
 			ended := caller.ev.waitCall(t, c, CallEnded, 20*time.Second)
 			require.Equal(t, CauseRemoteHangup, ended.Cause)
 			require.Equal(t, tc.encrypted, c.Info().Encrypted)
-
-			requireTone(t, "caller heard after hold and resume", caller.dev.heardSince(mark), SampleRate, baresipHz, 1.2)
-			requireTone(t, "callee heard", callee.dev.heardSince(0), SampleRate, phoneHz, 2.5)
 		})
 	}
 }

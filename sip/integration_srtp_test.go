@@ -19,7 +19,7 @@ func TestIntegrationSRTP_RequiredTalksToAnSRTPOnlyPeer(t *testing.T) {
 	p.ev.waitReg(t, RegRegistered, 0)
 
 	c := connect(t, k, p, alice, Outbound)
-	time.Sleep(4 * time.Second)
+	waitTone(t, "phone received (decrypted)", func() []int16 { return p.dev.heardSince(0) }, baresipHz, 3.5, 20*time.Second)
 	hangUp(t, p, alice, c)
 
 	requireTone(t, "phone received (decrypted)", p.dev.heardSince(0), SampleRate, baresipHz, 2.5)
