@@ -32,8 +32,11 @@ func (p *Phone) machineIP() (net.IP, error) {
 	return interfaceIP()
 }
 
-// routeLookupTimeout bounds the DNS lookup of the proxy's name.
-const routeLookupTimeout = 2 * time.Second
+// routeLookupTimeout bounds the DNS lookup of the proxy's name. New
+// builds the stack before the window shows, so a resolver that does not
+// answer must not hold the start-up: past this the interface address is
+// used, and a later network change looks again.
+const routeLookupTimeout = 300 * time.Millisecond
 
 // routeIP is the local IPv4 address the kernel picks to reach hostPort,
 // read from a UDP socket "connected" to it: connecting a UDP socket only
