@@ -2,6 +2,7 @@ package siptest
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -41,10 +42,30 @@ func (k *Kamailio) Addr() string { return "127.0.0.1:" + strconv.Itoa(k.port) }
 // (user → password) and stops it in t.Cleanup.
 func StartKamailio(t testing.TB, users map[string]string) *Kamailio {
 	t.Helper()
-	k := newKamailio(t, users, nil)
-	k.Start()
-	return k
+	return firstStart(t, func() *Kamailio { return newKamailio(t, users, nil) })
 }
+
+// firstStart builds a Kamailio with build and starts it. The ports build
+// chooses are free when chosen, but another test process may bind one
+// before Kamailio does; Kamailio then exits during start-up, and
+// firstStart builds it again on new ports (three attempts in all).
+func firstStart[K interface{ start() error }](t testing.TB, build func() K) K {
+	t.Helper()
+	for attempt := 1; ; attempt++ {
+		k := build()
+		err := k.start()
+		if err == nil {
+			return k
+		}
+		if !errors.Is(err, errExited) || attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("attempt %d: %v; starting it again on new ports", attempt, err)
+	}
+}
+
+// errExited: Kamailio ended during start-up.
+var errExited = errors.New("kamailio exited during start-up")
 
 // newKamailio writes the configuration for users, changed by edit (which
 // may also write more files into k's directory), without starting Kamailio.
@@ -72,16 +93,31 @@ func (k *Kamailio) Stop() { k.Proc.Stop(k.t) }
 // answers OPTIONS.
 func (k *Kamailio) Start() {
 	k.t.Helper()
+	if err := k.start(); err != nil {
+		k.t.Fatal(err)
+	}
+}
+
+// start starts Kamailio and waits until it answers OPTIONS; the error
+// carries the end of its log.
+func (k *Kamailio) start() error {
 	k.Proc = StartProc(k.t, "kamailio", k.dir, k.bin,
 		"-f", filepath.Join(k.dir, "kamailio.cfg"), "-DD", "-E", "-m", "64", "-M", "8", "-Y", k.dir)
 	deadline := time.Now().Add(20 * time.Second)
 	for !Ping(k.Addr()) {
-		if k.Proc.Exited() || time.Now().After(deadline) {
+		exited := k.Proc.Exited()
+		if exited || time.Now().After(deadline) {
 			b, _ := os.ReadFile(k.Proc.Log)
-			k.t.Fatalf("kamailio did not start on %s:\n%s", k.Addr(), Tail(string(b), 3000))
+			k.Proc.Stop(k.t)
+			err := errors.New("kamailio did not answer within 20 s")
+			if exited {
+				err = errExited
+			}
+			return fmt.Errorf("%w on %s:\n%s", err, k.Addr(), Tail(string(b), 3000))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	return nil
 }
 
 // Ping sends OPTIONS over UDP to addr and reports whether a 200 came back

@@ -43,23 +43,25 @@ func StartKamailioWS(t testing.TB, users map[string]string, opts WSOptions) *Kam
 	t.Helper()
 	requireModule(t, "tls.so", "kamailio-tls-modules")
 	requireModule(t, "websocket.so", "kamailio-websocket-modules")
-	kw := &KamailioWS{KamailioTLS: &KamailioTLS{tlsPort: Port(t)}, wsPort: Port(t)}
 	defines := "#!define WITH_WEBSOCKET\n"
+	var rtpe *RTPEngine
 	rtpengine := ""
 	if opts.RTPEngine {
-		kw.RTPEngine = StartRTPEngine(t)
+		rtpe = StartRTPEngine(t)
 		defines += "#!define WITH_RTPENGINE\n"
-		rtpengine = kw.RTPEngine.NGAddr()
+		rtpengine = rtpe.NGAddr()
 	}
-	kw.Kamailio = newKamailio(t, users, func(k *Kamailio, cfg string) string {
-		cfg = kw.enableTLS(k, cfg)
-		cfg = strings.NewReplacer("__KWSPORT__", strconv.Itoa(kw.wsPort), "__KRTPENGINE__", rtpengine).Replace(cfg)
-		// The defines go after the "#!KAMAILIO" first line.
-		first, rest, _ := strings.Cut(cfg, "\n")
-		return first + "\n" + defines + rest
+	return firstStart(t, func() *KamailioWS {
+		kw := &KamailioWS{KamailioTLS: &KamailioTLS{tlsPort: Port(t)}, wsPort: Port(t), RTPEngine: rtpe}
+		kw.Kamailio = newKamailio(t, users, func(k *Kamailio, cfg string) string {
+			cfg = kw.enableTLS(k, cfg)
+			cfg = strings.NewReplacer("__KWSPORT__", strconv.Itoa(kw.wsPort), "__KRTPENGINE__", rtpengine).Replace(cfg)
+			// The defines go after the "#!KAMAILIO" first line.
+			first, rest, _ := strings.Cut(cfg, "\n")
+			return first + "\n" + defines + rest
+		})
+		return kw
 	})
-	kw.Start()
-	return kw
 }
 
 // WSUpgradeStatus sends a WebSocket upgrade (subprotocol sip) to addr and

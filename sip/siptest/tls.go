@@ -36,10 +36,11 @@ func (k *KamailioTLS) TLSAddr() string { return "127.0.0.1:" + strconv.Itoa(k.tl
 func StartKamailioTLS(t testing.TB, users map[string]string) *KamailioTLS {
 	t.Helper()
 	requireModule(t, "tls.so", "kamailio-tls-modules")
-	kt := &KamailioTLS{tlsPort: Port(t)}
-	kt.Kamailio = newKamailio(t, users, kt.enableTLS)
-	kt.Start()
-	return kt
+	return firstStart(t, func() *KamailioTLS {
+		kt := &KamailioTLS{tlsPort: Port(t)}
+		kt.Kamailio = newKamailio(t, users, kt.enableTLS)
+		return kt
+	})
 }
 
 // enableTLS is newKamailio's edit that adds the TLS listener, with a
