@@ -37,8 +37,24 @@ type decision struct {
 // engine carries out and the trace that says why. It reads only its
 // arguments: no I/O, no clock, no randomness. It acts on s.Effective().
 func Decide(s settings.Settings, call crm.Call, snap Snapshot) (Plan, Trace) {
+	return NewDecider(s).Decide(call, snap)
+}
+
+// Decider decides calls under one set of settings, whose effective form it
+// works out once: the sync engine decides every call under the same
+// settings, and Settings.Effective copies them whole.
+type Decider struct {
+	s settings.Settings // effective; never changed
+}
+
+// NewDecider prepares decisions under s.
+func NewDecider(s settings.Settings) *Decider { return &Decider{s: s.Effective()} }
+
+// Decide is Decide under the Decider's settings; it is safe for concurrent
+// use.
+func (dc *Decider) Decide(call crm.Call, snap Snapshot) (Plan, Trace) {
 	d := &decision{
-		s:      s.Effective(),
+		s:      dc.s,
 		call:   call,
 		snap:   snap,
 		dir:    newDirectory(snap.Users),

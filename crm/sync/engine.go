@@ -75,6 +75,7 @@ type Engine struct {
 	now     func() time.Time
 	q       queue
 	metrics *metrics
+	decider *rules.Decider
 
 	mu      gosync.Mutex
 	portals map[string]*portalConn
@@ -114,7 +115,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	if opts.Secrets == nil {
 		opts.Secrets = settings.EnvStore{}
 	}
-	e := &Engine{opts: opts, log: opts.Logger, now: opts.Now, portals: map[string]*portalConn{}}
+	e := &Engine{opts: opts, log: opts.Logger, now: opts.Now, portals: map[string]*portalConn{}, decider: rules.NewDecider(opts.Settings)}
 	e.metrics = newMetrics(e)
 	q, err := openQueue(ctx, e, opts.Migrate)
 	if err != nil {

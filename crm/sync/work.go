@@ -50,7 +50,7 @@ func (e *Engine) workProcess(ctx context.Context, job *river.Job[ProcessCallArgs
 		if err != nil {
 			return e.retry(ctx, pc, job.Attempt, job.MaxAttempts, job.Metadata, id, err)
 		}
-		p, t := rules.Decide(e.opts.Settings, call, snap)
+		p, t := e.decider.Decide(call, snap)
 		plan, trace, users = &p, t, snap.Users
 	} else {
 		var n int
