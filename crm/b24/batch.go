@@ -130,11 +130,11 @@ func (c *Client) Batch(ctx context.Context, b *Batch, opts ...CallOption) (*Batc
 		if b.halt {
 			halt = 1
 		}
-		resp, err := c.Do(ctx, "batch", Params{"halt": halt, "cmd": cmd}, opts...)
-		if err != nil {
+		var a batchAnswer
+		if _, err := c.do(ctx, "batch", Params{"halt": halt, "cmd": cmd}, &a, opts...); err != nil {
 			return out, err
 		}
-		if err := mergeBatch(out, resp.Result); err != nil {
+		if err := mergeBatch(out, &a); err != nil {
 			return out, err
 		}
 		if b.halt && len(out.Errors) > 0 {
@@ -180,11 +180,7 @@ type batchAnswer struct {
 	ResultNext  Object `json:"result_next"`
 }
 
-func mergeBatch(out *BatchResult, raw json.RawMessage) error {
-	var a batchAnswer
-	if err := json.Unmarshal(raw, &a); err != nil {
-		return fmt.Errorf("batch: decode answer: %w", err)
-	}
+func mergeBatch(out *BatchResult, a *batchAnswer) error {
 	for k, v := range a.Result {
 		out.Results[k] = v
 	}
@@ -217,10 +213,16 @@ func mergeBatch(out *BatchResult, raw json.RawMessage) error {
 // call) with their values; references within the current call are left for
 // the server.
 func resolveRefs(params Params, done *BatchResult) (Params, error) {
+	if len(done.Results) == 0 && len(done.Errors) == 0 {
+		return params, nil // the first call: every reference is the server's
+	}
 	var walk func(v any) (any, error)
 	walk = func(v any) (any, error) {
 		switch x := v.(type) {
 		case string:
+			if !strings.HasPrefix(x, "$result[") {
+				return x, nil
+			}
 			m := refPattern.FindStringSubmatch(x)
 			if m == nil {
 				return x, nil
