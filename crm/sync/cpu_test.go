@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -31,6 +32,16 @@ import (
 
 // simChildEnv names the seed file a child simulator serves.
 const simChildEnv = "OMNISYNC_TEST_SIM_SEED"
+
+// Two aids for finding where a benchmark's CPU goes, set by hand:
+// simProfileEnv names a file the child simulator writes its CPU profile
+// to (the node's comes from go test -cpuprofile), and pgStatsEnv a file
+// that gets PostgreSQL's pg_stat_statements (the statements by total time)
+// and the ledger's row sizes when the benchmark's server stops.
+const (
+	simProfileEnv = "OMNISYNC_BENCH_SIM_CPUPROFILE"
+	pgStatsEnv    = "OMNISYNC_BENCH_PGSTATS"
+)
 
 func TestMain(m *testing.M) {
 	if seed := os.Getenv(simChildEnv); seed != "" {
@@ -55,6 +66,16 @@ func serveSimChild(seedFile string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	defer func() { _ = sim.Close() }()
+	if prof := os.Getenv(simProfileEnv); prof != "" {
+		f, err := os.Create(prof)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -85,7 +106,12 @@ func startSimProcess(t testing.TB, seed *b24sim.Seed) *simProcess {
 	seedFile := filepath.Join(t.TempDir(), "seed.json")
 	require.NoError(t, os.WriteFile(seedFile, data, 0o600))
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), simChildEnv+"="+seedFile)
+	// GOGC=400: the simulator stands in for Bitrix24, whose servers are
+	// not on the node's cores; a fifth of its CPU was its garbage
+	// collector marking a heap of every entity the run created. Collecting
+	// a quarter as often keeps that off the node's share (its heap stays
+	// far below the machine's memory).
+	cmd.Env = append(os.Environ(), simChildEnv+"="+seedFile, "GOGC=400")
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	require.NoError(t, err)

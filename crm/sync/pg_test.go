@@ -63,13 +63,30 @@ func startPostgres(t testing.TB) string {
 	port := ln.Addr().(*net.TCPAddr).Port
 	require.NoError(t, ln.Close())
 	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200", port, dir)
+	if os.Getenv(pgStatsEnv) != "" {
+		opts += " -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all"
+	}
 	out, err = asPG(filepath.Join(pgBin, "pg_ctl"), "-D", data, "-o", opts, "-l", filepath.Join(dir, "log"), "-w", "start").CombinedOutput()
 	require.NoError(t, err, string(out))
+	psql := func(sql string) ([]byte, error) {
+		return exec.Command(filepath.Join(pgBin, "psql"), "-h", "127.0.0.1", "-p", strconv.Itoa(port), "-U", "postgres", "-c", sql).CombinedOutput()
+	}
 	t.Cleanup(func() {
+		if f := os.Getenv(pgStatsEnv); f != "" {
+			stmts, _ := psql(`SELECT calls, round(total_exec_time::numeric, 1) AS ms, round(mean_exec_time::numeric, 3) AS mean, rows,
+				left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 30`)
+			sizes, _ := psql(`SELECT count(*) AS calls, avg(length(record)) AS record, avg(length(plan)) AS plan,
+				avg(pg_column_size(plan)) AS plan_stored, avg(length(trace)) AS trace, avg(pg_column_size(trace)) AS trace_stored FROM omnisync_call`)
+			_ = os.WriteFile(f, append(stmts, sizes...), 0o644)
+		}
 		_ = asPG(filepath.Join(pgBin, "pg_ctl"), "-D", data, "-m", "immediate", "stop").Run()
 		_ = os.RemoveAll(dir)
 	})
 	url := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", port)
+	if os.Getenv(pgStatsEnv) != "" {
+		out, err := psql("CREATE EXTENSION pg_stat_statements")
+		require.NoError(t, err, string(out))
+	}
 	pgDataDirs.Store(url, data)
 	return url
 }
@@ -146,4 +163,5 @@ func TestMigrateAndStatus_Postgres(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, st.Calls)
 	require.Empty(t, st.Jobs)
+
 }
