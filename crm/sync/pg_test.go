@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/require"
 
 	"github.com/omniphone/omniphone/crm/b24"
@@ -151,7 +152,8 @@ func nodeRequests(n *node) int {
 // run, on PostgreSQL: migrating twice is harmless, status before migrating
 // says to migrate, after it counts an empty ledger and queue.
 func TestMigrateAndStatus_Postgres(t *testing.T) {
-	d, err := crmsync.ParseDatabase(startPostgres(t))
+	url := startPostgres(t)
+	d, err := crmsync.ParseDatabase(url)
 	require.NoError(t, err)
 	ctx := context.Background()
 	_, err = crmsync.ReadStatus(ctx, d)
@@ -164,4 +166,18 @@ func TestMigrateAndStatus_Postgres(t *testing.T) {
 	require.Empty(t, st.Calls)
 	require.Empty(t, st.Jobs)
 
+	// The call's large columns are compressed with lz4, not pglz (the
+	// "sending" update's cost; this server is built with lz4).
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { _ = conn.Close(ctx) }()
+	rows, err := conn.Query(ctx, `SELECT attname::text, attcompression::text FROM pg_attribute
+		WHERE attrelid = 'omnisync_call'::regclass AND attname IN ('record', 'plan', 'trace', 'result')`)
+	require.NoError(t, err)
+	compression, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]string, error) {
+		var c [2]string
+		return c, r.Scan(&c[0], &c[1])
+	})
+	require.NoError(t, err)
+	require.ElementsMatch(t, [][2]string{{"record", "l"}, {"plan", "l"}, {"trace", "l"}, {"result", "l"}}, compression)
 }
