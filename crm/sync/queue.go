@@ -283,10 +283,10 @@ func migrateDB[TTx any](ctx context.Context, driver riverdriver.Driver[TTx], q q
 		var pglz int
 		err := q.queryRow(ctx, `SELECT count(*) FROM pg_attribute WHERE attrelid = 'omnisync_call'::regclass
 			AND attname IN ('record', 'plan', 'trace', 'result') AND attcompression <> 'l'`).Scan(&pglz)
-		for _, col := range []string{"record", "plan", "trace", "result"} {
-			if err == nil && pglz > 0 {
-				_, _ = q.exec(ctx, `ALTER TABLE omnisync_call ALTER COLUMN `+col+` SET COMPRESSION lz4`)
-			}
+		if err == nil && pglz > 0 {
+			_, _ = q.exec(ctx, `ALTER TABLE omnisync_call ALTER COLUMN record SET COMPRESSION lz4,
+				ALTER COLUMN plan SET COMPRESSION lz4, ALTER COLUMN trace SET COMPRESSION lz4,
+				ALTER COLUMN result SET COMPRESSION lz4`)
 		}
 	}
 	return nil
