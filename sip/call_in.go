@@ -12,13 +12,15 @@ import (
 )
 
 // serveInvite handles a new incoming INVITE (RFC 3261 §13.3). diago calls
-// it on its own goroutine and hangs the dialog up when it returns.
+// it on its own goroutine and hangs the dialog up when it returns; the
+// shutdown waits for it (enterCall).
 func (p *Phone) serveInvite(d *diago.DialogServerSession) {
-	ctx, err := p.context()
+	ctx, err := p.enterCall()
 	if err != nil {
 		_ = d.Respond(503, "Service Unavailable", nil)
 		return
 	}
+	defer p.wg.Done()
 	if len(p.Calls()) >= p.cfg.Hardening.MaxCalls {
 		// Flood protection: calls are not created without bound.
 		_ = d.Respond(486, "Busy Here", nil)
