@@ -311,9 +311,9 @@ func (p *Phone) serve(ctx context.Context, reg *registration) (moved bool, err e
 	}
 	// Shutdown: calls first (their BYEs need the transport), then our
 	// binding. Incoming calls are waited for too (enterCall): an answered
-	// call whose ACK has not come yet sends its BYE after the ACK, so the
-	// stack must still be there; it used to be closed under it, leaving
-	// the caller in a silent call.
+	// call whose ACK has not come yet sends its BYE after the ACK (at most
+	// closeAckWait later, call_in.go), so the stack must still be there; it
+	// used to be closed under it, leaving the caller in a silent call.
 	p.mu.Lock()
 	p.draining = true
 	p.mu.Unlock()
