@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/diago"
@@ -12,13 +13,15 @@ import (
 )
 
 // serveInvite handles a new incoming INVITE (RFC 3261 §13.3). diago calls
-// it on its own goroutine and hangs the dialog up when it returns.
+// it on its own goroutine and hangs the dialog up when it returns; the
+// shutdown waits for it (enterCall).
 func (p *Phone) serveInvite(d *diago.DialogServerSession) {
-	ctx, err := p.context()
+	ctx, err := p.enterCall()
 	if err != nil {
 		_ = d.Respond(503, "Service Unavailable", nil)
 		return
 	}
+	defer p.wg.Done()
 	if len(p.Calls()) >= p.cfg.Hardening.MaxCalls {
 		// Flood protection: calls are not created without bound.
 		_ = d.Respond(486, "Busy Here", nil)
@@ -108,9 +111,21 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 // the dialog's context, which only ending cancels, is what tells.
 var errCallerGone = errors.New("the caller hung up as the call was answered")
 
+// closeAckWait is how long a hang-up (also Close's) waits for the
+// caller's ACK to our 200 before the BYE goes without it. RFC 3261 §15
+// says a callee sends BYE only after the ACK or once its 2xx
+// retransmissions time out (64*T1 = 32 s): far too long to keep an app
+// from quitting. 3 s covers the 2xx retransmissions over UDP at 0.5, 1 and
+// 2 s (§13.3.1.4) and an ACK's usual round trip through a PBX; a caller
+// whose ACK takes longer is very likely gone, and a BYE is still better
+// for it than a call nobody ends.
+const closeAckWait = 3 * time.Second
+
 // answerMedia answers with our SDP and starts the media pipe: WebRTC for
-// a WebSocket account (webrtc.go), else plain RTP or SDES-SRTP.
+// a WebSocket account (webrtc.go), else plain RTP or SDES-SRTP. The answer
+// returns once the caller's ACK has come, or closeAckWait after a hang-up.
 func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) error {
+	defer c.confirmOnHangup(d)()
 	answer := func() (func() error, error) {
 		med, err := d.Answer(diago.AnswerOptions{})
 		return func() error { return c.startMedia(med) }, err
@@ -131,6 +146,54 @@ func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) er
 		return errors.Join(fmt.Errorf("media: %w", err), d.Hangup(hctx))
 	}
 	return nil
+}
+
+// confirmOnHangup makes an answer that still waits for the caller's ACK
+// return closeAckWait after the call was hung up (Hangup, Close), so that
+// its BYE goes out then. The returned func stops it once the answer has
+// returned.
+//
+// Workaround for sipgo v1.7.3 / diago v0.42.1: DialogServerSession's
+// answer (WriteResponse, through diago's answerSession, whose comment asks
+// "How to let caller to cancel this?") waits for the ACK for up to 64*T1
+// and nothing but an ACK ends the wait: the invite transaction it would
+// need is unexported. So we hand the dialog the ACK sipgo's ReadAck
+// matches (CSeq of the INVITE), which confirms it as §13.3.1.4 does when
+// the 2xx retransmissions time out: "the dialog is confirmed, but the
+// session SHOULD be terminated ... with a BYE". A real ACK arriving as
+// well changes nothing (the state is already confirmed).
+func (c *Call) confirmOnHangup(d *diago.DialogServerSession) (stop func()) {
+	answered := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		select {
+		case <-answered:
+			return
+		case <-c.hangupCh:
+		}
+		timer := time.NewTimer(closeAckWait)
+		defer timer.Stop()
+		select {
+		case <-answered:
+		case <-timer.C:
+			c.p.log.Warn("no ACK for our 200 before the hang-up; sending BYE without it", "call", c.id, "waited", closeAckWait)
+			if err := d.DialogServerSession.ReadAck(localAck(d.InviteRequest), nil); err != nil {
+				c.p.log.Warn("confirm the dialog without ACK", "call", c.id, "error", err)
+			}
+		}
+	})
+	return func() {
+		close(answered)
+		wg.Wait()
+	}
+}
+
+// localAck is the ACK sipgo's DialogServerSession.ReadAck takes for the
+// 2xx to invite: it matches the INVITE's CSeq only.
+func localAck(invite *gosip.Request) *gosip.Request {
+	ack := gosip.NewRequest(gosip.ACK, invite.Recipient)
+	ack.AppendHeader(&gosip.CSeqHeader{SeqNo: invite.CSeq().SeqNo, MethodName: gosip.ACK})
+	return ack
 }
 
 // ring alerts the user of a new incoming call and waits for Answer or

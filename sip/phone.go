@@ -50,6 +50,9 @@ type Phone struct {
 	closed   bool
 	regState RegState
 	runDone  chan struct{}
+	// draining is set when the shutdown starts waiting for p.wg: no call
+	// goroutine is counted in after that (enterCall).
+	draining bool
 
 	// localIP finds the address to put in Contact, Via and SDP when we
 	// listen on 0.0.0.0; ifAddrs lists the interface addresses the network
@@ -306,7 +309,14 @@ func (p *Phone) serve(ctx context.Context, reg *registration) (moved bool, err e
 		reg.removeOldBinding()
 		return true, nil
 	}
-	// Shutdown: calls first (their BYEs need the transport), then our binding.
+	// Shutdown: calls first (their BYEs need the transport), then our
+	// binding. Incoming calls are waited for too (enterCall): an answered
+	// call whose ACK has not come yet sends its BYE after the ACK (at most
+	// closeAckWait later, call_in.go), so the stack must still be there; it
+	// used to be closed under it, leaving the caller in a silent call.
+	p.mu.Lock()
+	p.draining = true
+	p.mu.Unlock()
 	p.hangupAll()
 	p.wg.Wait()
 	reg.unregister()
@@ -384,6 +394,24 @@ func (p *Phone) context() (context.Context, error) {
 		return nil, ErrNotRunning
 	}
 	return p.runCtx, nil
+}
+
+// enterCall returns Run's context, as context does, and counts the calling
+// goroutine in p.wg (it leaves with p.wg.Done) so that the shutdown waits
+// for it. Counting under p.mu, and not once draining, keeps every Add
+// before serve's Wait.
+func (p *Phone) enterCall() (context.Context, error) {
+	ctx, err := p.context()
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.draining {
+		return nil, ErrNotRunning
+	}
+	p.wg.Add(1)
+	return ctx, nil
 }
 
 func (p *Phone) addCall(c *Call) {
