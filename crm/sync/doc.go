@@ -23,8 +23,7 @@
 // fix. Workers and FetchCooldown are sized for Bitrix24's 2 requests/s:
 // with limits off (a portal with a raised limit, benchmarks) a node needs
 // more workers to hide the portal's latency — BenchmarkThroughput* runs
-// 32 workers with a 2 ms cooldown (omnisync serve --workers 32
-// --fetch-cooldown 2ms).
+// 64 workers with the default cooldown (omnisync serve --workers 64).
 //
 // On SQLite the engine's connection keeps its compiled statements
 // (sqlitestmt.go): modernc.org/sqlite compiles every query afresh, which
