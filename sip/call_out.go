@@ -83,7 +83,9 @@ func callerIDUser(s string) (string, error) {
 // dialURI starts an outgoing call to uri with extra INVITE headers, as
 // callerID ("" = the account's).
 func (p *Phone) dialURI(uri gosip.Uri, extra []gosip.Header, referredBy, callerID string) (*Call, error) {
-	ctx, err := p.context()
+	// Counted in at once (the goroutine below leaves): a dial as the phone
+	// shuts down is either refused or waited for, never cut off.
+	ctx, err := p.enterCall()
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +104,6 @@ func (p *Phone) dialURI(uri gosip.Uri, extra []gosip.Header, referredBy, callerI
 	}
 	p.addCall(c)
 	c.setState(CallDialing, CallEvent{})
-	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		c.runOutbound(ctx, uri)

@@ -208,9 +208,11 @@ func (p *Phone) handleRefer(req *gosip.Request, tx gosip.ServerTransaction) {
 	if h := req.GetHeader("Referred-By"); h != nil {
 		referredBy = h.Value()
 	}
+	if _, err := p.enterCall(); err != nil {
+		respond(480, "Temporarily Unavailable") // shutting down
+		return
+	}
 	respond(202, "Accepted")
-
-	p.wg.Add(1)
 	go func() {
 		defer p.wg.Done()
 		call.followRefer(uri, replaces, referredBy)
