@@ -100,7 +100,8 @@ func lastDone(b *testing.B, eng *crmsync.Engine, since time.Time, n int) time.Ti
 // db-cpu-us (the PostgreSQL server), sim-cpu-us (the simulator), and
 // node-calls/cpu-s, the calls one CPU-second of node and database carries
 // — the node's capacity when Bitrix24 is elsewhere, as it is in
-// production. sim-busy is the share of the wall time the simulator held
+// production — and node-only-calls/cpu-s, one CPU-second of the node
+// alone: its capacity per core when PostgreSQL has a host of its own. sim-busy is the share of the wall time the simulator held
 // its state lock (its serial part), submitted/s how fast the node took the
 // calls in (the ledger insert with its job, from benchSubmitters clients).
 func runThroughput(b *testing.B, db string) {
@@ -171,6 +172,7 @@ func runThroughput(b *testing.B, db string) {
 	b.ReportMetric(perCall(dbUsed), "db-cpu-us/call")
 	b.ReportMetric(perCall(simUsed), "sim-cpu-us/call")
 	b.ReportMetric(float64(i)/(nodeCPU+dbUsed).Seconds(), "node-calls/cpu-s")
+	b.ReportMetric(float64(i)/nodeCPU.Seconds(), "node-only-calls/cpu-s")
 	b.ReportMetric(locked.Seconds()/elapsed.Seconds(), "sim-busy")
 	b.ReportMetric(float64(i)/submitted.Seconds(), "submitted/s")
 }
