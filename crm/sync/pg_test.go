@@ -78,7 +78,9 @@ func startPostgres(t testing.TB) string {
 				left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 30`)
 			sizes, _ := psql(`SELECT count(*) AS calls, avg(length(record)) AS record, avg(length(plan)) AS plan,
 				avg(pg_column_size(plan)) AS plan_stored, avg(length(trace)) AS trace, avg(pg_column_size(trace)) AS trace_stored FROM omnisync_call`)
-			_ = os.WriteFile(f, append(stmts, sizes...), 0o644)
+			tables, _ := psql(`SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd FROM pg_stat_user_tables
+				WHERE relname IN ('omnisync_call', 'river_job') ORDER BY relname`)
+			_ = os.WriteFile(f, append(append(stmts, sizes...), tables...), 0o644)
 		}
 		_ = asPG(filepath.Join(pgBin, "pg_ctl"), "-D", data, "-m", "immediate", "stop").Run()
 		_ = os.RemoveAll(dir)
