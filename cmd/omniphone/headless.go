@@ -142,6 +142,7 @@ func runHeadless(dir, controlAddr string, inst *instance, link string, stderr io
 		_ = hs.Shutdown(sctx)
 		scancel()
 	}
+	_ = inst.StopServing() // a launch from now on waits to take our place
 	stopLink()
 	svc.StopPhone() // calls hung up, binding removed; their records go to book
 	book.Close()    // waits for the hand-overs to the sync engine

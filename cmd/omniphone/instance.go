@@ -72,6 +72,7 @@ type instance struct {
 
 	mu      sync.Mutex
 	serving bool
+	stopped bool
 	wg      sync.WaitGroup
 }
 
@@ -185,13 +186,61 @@ func serveHandOver(c net.Conn, h instanceHandler) {
 	_ = json.NewEncoder(c).Encode(rep)
 }
 
+// StopServing stops taking hand-overs and waits for those in progress,
+// but keeps the lock: the app is quitting (its window is gone, its calls
+// are ending and their records going to the sync engine). A launch from
+// then on waits for the lock instead of handing its link to an app that
+// can no longer act on it (claimOrHandOver).
+func (in *instance) StopServing() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.stopped {
+		return nil
+	}
+	in.stopped = true
+	err := in.ln.Close() // removes the socket file too
+	in.wg.Wait()
+	return err
+}
+
 // Close stops serving, waits for the hand-overs in progress, removes the
 // socket and releases the lock.
 func (in *instance) Close() error {
-	err := in.ln.Close() // removes the socket file too
-	in.wg.Wait()
+	err := in.StopServing()
 	in.release()
 	return err
+}
+
+// quitWait is how long a launch waits for an instance that has stopped
+// serving to exit: ending its calls (a BYE may wait 10 s for its answer)
+// and handing their records over.
+const quitWait = 30 * time.Second
+
+// claimOrHandOver makes this process the profile's instance or hands req
+// to the running one. It returns the instance, or the running one's note.
+// An instance that holds the lock without listening is starting (it is
+// about to listen) or quitting (it has stopped): both are waited for —
+// the first until it listens, the second until it exits and this process
+// takes its place.
+func claimOrHandOver(ctx context.Context, dir string, req instanceRequest) (*instance, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, quitWait)
+	defer cancel()
+	for {
+		in, err := claimInstance(dir)
+		if !errors.Is(err, errAlreadyRunning) {
+			return in, "", err
+		}
+		var d net.Dialer
+		if c, err := d.DialContext(ctx, "unix", socketPath(dir)); err == nil {
+			note, err := handOverOn(ctx, c, req)
+			return nil, note, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, "", fmt.Errorf("the running omniphone neither answers on %s nor exits", socketPath(dir))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
 
 // handOver gives req to the running instance of dir and returns its note.
@@ -212,6 +261,12 @@ func handOver(ctx context.Context, dir string, req instanceRequest) (string, err
 		case <-time.After(100 * time.Millisecond): // it took the lock and is about to listen
 		}
 	}
+	return handOverOn(ctx, c, req)
+}
+
+// handOverOn sends req over c, a connection to the running instance, and
+// returns its note; it closes c.
+func handOverOn(ctx context.Context, c net.Conn, req instanceRequest) (string, error) {
 	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -108,4 +109,41 @@ func TestInstance_BadRequestIsAnswered(t *testing.T) {
 	buf := make([]byte, 256)
 	n, _ := c.Read(buf)
 	require.Contains(t, string(buf[:n]), `"error":"bad request`)
+}
+
+// TestInstance_C5_LaunchWhileQuittingTakesOver: a launch while the running
+// omniphone quits (it has stopped serving, it still ends its calls and
+// holds the lock) does not hand its link to the quitting app: it waits,
+// and becomes the instance once the other has exited.
+func TestInstance_C5_LaunchWhileQuittingTakesOver(t *testing.T) {
+	dir := t.TempDir()
+	first, err := claimInstance(dir)
+	require.NoError(t, err)
+	first.Serve(func(context.Context, instanceRequest) (string, error) { return "window raised", nil })
+	in, note, err := claimOrHandOver(context.Background(), dir, instanceRequest{})
+	require.NoError(t, err)
+	require.Nil(t, in)
+	require.Equal(t, "window raised", note, "the serving instance took the hand-over")
+	require.NoError(t, first.StopServing())
+
+	type claimed struct {
+		in   *instance
+		note string
+		err  error
+	}
+	done := make(chan claimed, 1)
+	go func() {
+		in, note, err := claimOrHandOver(context.Background(), dir, instanceRequest{Link: "tel:101"})
+		done <- claimed{in, note, err}
+	}()
+	select {
+	case c := <-done:
+		t.Fatalf("the launch went ahead while the other instance held the profile: %+v", c)
+	case <-time.After(500 * time.Millisecond): // several rounds of its 100 ms poll
+	}
+	require.NoError(t, first.Close())
+	c := <-done
+	require.NoError(t, c.err)
+	require.NotNil(t, c.in, "the launch is the instance now")
+	require.NoError(t, c.in.Close())
 }

@@ -96,13 +96,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		link = arg
 	}
-	inst, err := claimInstance(dir)
-	if errors.Is(err, errAlreadyRunning) {
-		return handOverCLI(dir, link, stdout, stderr)
-	}
+	inst, note, err := claimOrHandOver(context.Background(), dir, instanceRequest{Link: link})
 	if err != nil {
 		fmt.Fprintln(stderr, "omniphone:", err)
 		return 1
+	}
+	if inst == nil {
+		fmt.Fprintf(stdout, "omniphone: handed to the running omniphone (%s): %s\n", dir, note)
+		return 0
 	}
 	defer inst.Close()
 	if *headless {
@@ -138,18 +139,6 @@ func runCallAction(dir string, answer, hangup bool, nargs int, stdout, stderr io
 		return 1
 	}
 	fmt.Fprintf(stdout, "omniphone: %s\n", note)
-	return 0
-}
-
-// handOverCLI gives the link (or a request to raise the window) to the
-// omniphone already running with the profile: exit 0 when it took it.
-func handOverCLI(dir, link string, stdout, stderr io.Writer) int {
-	note, err := handOver(context.Background(), dir, instanceRequest{Link: link})
-	if err != nil {
-		fmt.Fprintln(stderr, "omniphone:", err)
-		return 1
-	}
-	fmt.Fprintf(stdout, "omniphone: handed to the running omniphone (%s): %s\n", dir, note)
 	return 0
 }
 
@@ -247,6 +236,7 @@ func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 		select {
 		case sig := <-quitSignals:
 			log.Info("quitting", "signal", sig.String())
+			_ = inst.StopServing() // no hand-over from now on (see below)
 		case <-ctx.Done():
 			return
 		}
@@ -262,6 +252,9 @@ func runWindow(dir string, inst *instance, link string, stderr io.Writer) int {
 		}
 	}()
 	ui.ShowAndRun()
+	// Quitting: a launch from now on waits to take our place rather than
+	// hand its link to a window that is gone.
+	_ = inst.StopServing()
 	stopLink()
 	svc.StopPhone() // calls end, their records go to the sync engine
 	ui.Close()      // waits for those hand-overs
