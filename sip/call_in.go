@@ -80,6 +80,13 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 			c.end(CauseRemoteHangup, 0, "")
 			return
 		}
+		if errors.Is(err, errNoAck) {
+			hctx, cancel := detachedTimeout(ctx, 5*time.Second)
+			if herr := d.Hangup(hctx); herr != nil {
+				err = errors.Join(err, fmt.Errorf("BYE: %w", herr))
+			}
+			cancel()
+		}
 		c.end(CauseFailed, 0, err.Error())
 		return
 	}
@@ -111,6 +118,10 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 // the dialog's context, which only ending cancels, is what tells.
 var errCallerGone = errors.New("the caller hung up as the call was answered")
 
+// errNoAck: the caller's ACK to our 200 did not come within 64*T1; the
+// call ends with a BYE (RFC 3261 §13.3.1.4).
+var errNoAck = errors.New("no ACK from the caller for our 200 OK (RFC 3261 §13.3.1.4): the call was ended with BYE")
+
 // closeAckWait is how long a hang-up (also Close's) waits for the
 // caller's ACK to our 200 before the BYE goes without it. RFC 3261 §15
 // says a callee sends BYE only after the ACK or once its 2xx
@@ -125,7 +136,7 @@ const closeAckWait = 3 * time.Second
 // a WebSocket account (webrtc.go), else plain RTP or SDES-SRTP. The answer
 // returns once the caller's ACK has come, or closeAckWait after a hang-up.
 func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) error {
-	defer c.confirmOnHangup(d)()
+	stopConfirm := c.confirmWithoutAck(d)
 	answer := func() (func() error, error) {
 		med, err := d.Answer(diago.AnswerOptions{})
 		return func() error { return c.startMedia(med) }, err
@@ -134,11 +145,15 @@ func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) er
 		answer = func() (func() error, error) { return c.answerWebrtc(d) }
 	}
 	startMedia, err := answer()
+	noAck := stopConfirm()
 	if err != nil && d.Context().Err() != nil {
 		return errCallerGone
 	}
 	if err != nil {
 		return fmt.Errorf("answer: %w", err)
+	}
+	if noAck {
+		return errNoAck
 	}
 	if err := startMedia(); err != nil {
 		hctx, cancel := detachedTimeout(ctx, 5*time.Second)
@@ -148,26 +163,45 @@ func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) er
 	return nil
 }
 
-// confirmOnHangup makes an answer that still waits for the caller's ACK
-// return closeAckWait after the call was hung up (Hangup, Close), so that
-// its BYE goes out then. The returned func stops it once the answer has
-// returned.
+// confirmWithoutAck ends the wait of an answer for the caller's ACK when
+// none comes: closeAckWait after the call was hung up (Hangup, Close), so
+// that its BYE goes out then, or at the latest the phone's noAckWait
+// (64*T1) after the answer, when RFC 3261 §13.3.1.4 says "the dialog is
+// confirmed, but the session SHOULD be terminated ... with a BYE". The
+// returned func stops it once the answer has returned and reports whether
+// the answer gave up on the ACK without a hang-up (errNoAck).
 //
 // Workaround for sipgo v1.7.3 / diago v0.42.1: DialogServerSession's
 // answer (WriteResponse, through diago's answerSession, whose comment asks
-// "How to let caller to cancel this?") waits for the ACK for up to 64*T1
-// and nothing but an ACK ends the wait: the invite transaction it would
-// need is unexported. So we hand the dialog the ACK sipgo's ReadAck
-// matches (CSeq of the INVITE), which confirms it as §13.3.1.4 does when
-// the 2xx retransmissions time out: "the dialog is confirmed, but the
-// session SHOULD be terminated ... with a BYE". A real ACK arriving as
-// well changes nothing (the state is already confirmed).
-func (c *Call) confirmOnHangup(d *diago.DialogServerSession) (stop func()) {
+// "How to let caller to cancel this?") waits for the ACK and nothing but
+// an ACK ends the wait: the invite transaction it would need is
+// unexported, and its own 64*T1 timer never fires (it is made anew on
+// every turn of the loop that retransmits the 200 every 4 s), so after
+// ~32 s the answer failed on the dead transaction, with no BYE. So we
+// hand the dialog the ACK sipgo's ReadAck matches (CSeq of the INVITE),
+// which confirms it. A real ACK arriving as well changes nothing (the
+// state is already confirmed).
+func (c *Call) confirmWithoutAck(d *diago.DialogServerSession) (stop func() (noAck bool)) {
 	answered := make(chan struct{})
-	var wg sync.WaitGroup
+	var (
+		wg    sync.WaitGroup
+		noAck bool
+	)
+	confirm := func(why string, waited time.Duration) {
+		c.p.log.Warn("no ACK for our 200 "+why+"; sending BYE without it", "call", c.id, "waited", waited)
+		if err := d.DialogServerSession.ReadAck(localAck(d.InviteRequest), nil); err != nil {
+			c.p.log.Warn("confirm the dialog without ACK", "call", c.id, "error", err)
+		}
+	}
 	wg.Go(func() {
+		limit := time.NewTimer(c.p.noAckWait)
+		defer limit.Stop()
 		select {
 		case <-answered:
+			return
+		case <-limit.C:
+			noAck = true
+			confirm("within 64*T1", c.p.noAckWait)
 			return
 		case <-c.hangupCh:
 		}
@@ -176,15 +210,13 @@ func (c *Call) confirmOnHangup(d *diago.DialogServerSession) (stop func()) {
 		select {
 		case <-answered:
 		case <-timer.C:
-			c.p.log.Warn("no ACK for our 200 before the hang-up; sending BYE without it", "call", c.id, "waited", closeAckWait)
-			if err := d.DialogServerSession.ReadAck(localAck(d.InviteRequest), nil); err != nil {
-				c.p.log.Warn("confirm the dialog without ACK", "call", c.id, "error", err)
-			}
+			confirm("before the hang-up", closeAckWait)
 		}
 	})
-	return func() {
+	return func() bool {
 		close(answered)
 		wg.Wait()
+		return noAck
 	}
 }
 

@@ -85,3 +85,33 @@ func hangupBeforeACK(t *testing.T, tr Transport, scenario string, hangup func(*t
 	sipp.wait(t) // SIPp got our BYE (after its ACK, if any) and answered it
 	return took
 }
+
+// TestIntegrationNoACKEndsWithBye: the caller's ACK to our 200 never
+// comes and nobody hangs up. RFC 3261 §13.3.1.4: after 64*T1 the dialog is
+// confirmed and the session ended with a BYE. (sipgo's own 64*T1 timer
+// never fires: the answer used to wait until its transaction died, ~32 s,
+// then fail with no BYE, the caller left in the call.) The phone's wait is
+// shortened here; SIPp answers our BYE.
+func TestIntegrationNoACKEndsWithBye(t *testing.T) {
+	for _, tr := range []Transport{TransportUDP, TransportTCP} {
+		t.Run(string(tr), func(t *testing.T) {
+			k := siptest.StartKamailio(t, callUsers)
+			// Set before the phone runs: its call goroutines read it.
+			shortWait := func(p *Phone) { p.noAckWait = 2 * time.Second }
+			p := startPhone(t, k, "gouac", "go123", phoneHz, func(c *Config) { c.Account.Transport = tr }, shortWait)
+			p.ev.waitReg(t, RegRegistered, 0)
+
+			sipp := startSIPpUAC(t, k, "uac-no-ack.xml", "gouac")
+			c := p.ev.waitIncoming(t, 1)
+			start := time.Now()
+			require.NoError(t, c.Answer())
+			end := p.ev.waitCall(t, c, CallEnded, p.noAckWait+10*time.Second)
+			took := time.Since(start)
+			t.Logf("answer to call ended: %s", took)
+			require.Equal(t, CauseFailed, end.Cause)
+			require.Contains(t, end.Reason, "no ACK")
+			require.GreaterOrEqual(t, took, p.noAckWait, "the call did not wait for the ACK")
+			sipp.wait(t) // SIPp got our BYE and answered it
+		})
+	}
+}

@@ -28,6 +28,9 @@ type Phone struct {
 	noRingback bool
 	// noAutoHold keeps other calls active on Answer and Resume (WithoutAutoHold).
 	noAutoHold bool
+	// noAckWait is how long an answered call waits for the caller's ACK
+	// before it ends with a BYE (RFC 3261 §13.3.1.4: 64*T1; tests shorten it).
+	noAckWait time.Duration
 
 	ua      *sipgo.UserAgent
 	srv     *sipgo.Server
@@ -84,6 +87,7 @@ func New(cfg Config, opts ...Option) (*Phone, error) {
 		calls:      make(map[string]*Call),
 		reregister: make(chan struct{}, 1),
 		ifAddrs:    interfaceAddrs,
+		noAckWait:  64 * gosip.T1,
 	}
 	p.localIP = p.machineIP
 	for _, o := range opts {
