@@ -91,6 +91,7 @@ type Client struct {
 	sleep       func(ctx context.Context, d time.Duration) error
 	now         func() time.Time
 	stats       stats
+	shared      coalescer // BatchShared's queue
 
 	mu             sync.Mutex
 	operatingReset map[string]time.Time // method → last operating_reset_at seen
