@@ -216,6 +216,33 @@ func BenchmarkRequestsPerCall(b *testing.B) {
 	b.ReportMetric(float64(readLog(b, p).crmRequests())/float64(len(ids)), "requests/call")
 }
 
+// BenchmarkCallsAtLimit: a backlog of calls (a busy hour, or the portal
+// back after an outage) through one node at Bitrix24's 2 requests/s with
+// its burst of 50. At two requests a call a node could clear one call a
+// second; reads of calls waiting at the same moment share a request
+// (b24.Client.BatchShared), so it clears more. Reports calls/s from the
+// first submit to the last call done, and requests per call from the
+// simulator's log.
+func BenchmarkCallsAtLimit(b *testing.B) {
+	const backlog = 120
+	for b.Loop() {
+		p := newPortal(b, b24sim.ModeClassic, seedWith(nil)(), func(o *b24sim.Options) { o.RateLimit, o.RateBurst = 2, 50 })
+		n := newNode(b, sqliteDB(b), baseSettings(p.srv.URL)) // the engine's defaults: 4 workers
+		ctx := context.Background()
+		before := readLog(b, p)
+		start := time.Now()
+		for i := range backlog {
+			_, _, err := n.eng.Submit(ctx, benchRecord(i, fmt.Sprintf("+7921%07d", i)))
+			require.NoError(b, err)
+		}
+		waitCounts(b, n.eng, backlog)
+		elapsed := lastDone(b, n.eng, start, backlog).Sub(start)
+		b.ReportMetric(backlog/elapsed.Seconds(), "calls/s")
+		b.ReportMetric(float64(readLog(b, p).crmRequests()-before.crmRequests())/backlog, "requests/call")
+		require.Zero(b, limitErrors(b, p))
+	}
+}
+
 // BenchmarkLatencyAtLimit: one call a second (two requests each) at the
 // portal's 2/s limit; latency from the call's end to the CRM.
 func BenchmarkLatencyAtLimit(b *testing.B) {

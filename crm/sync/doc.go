@@ -37,7 +37,9 @@
 //
 // # Requests
 //
-// A call costs two Bitrix24 requests. The read is one batch: the duplicate
+// A call costs two Bitrix24 requests, fewer under load: the reads of calls
+// that read at the same moment travel in one request (b24's BatchShared,
+// up to 50 commands; writes never share). The read is one batch: the duplicate
 // search by phone and, through $result references to its answer, the
 // client's leads, contacts, companies, their deals and open call
 // activities; the portal's CRM mode, users and pipelines ride along when

@@ -47,7 +47,8 @@ func (e *Engine) readSnapshot(ctx context.Context, pc *portalConn, number string
 			"OWNER_TYPE_ID": t.typ, "OWNER_ID": b24.Ref("dup", t.from), "TYPE_ID": b24.ActivityTypeCall, "COMPLETED": "N",
 		}, "select": actSel})
 	}
-	res, err := pc.client.Batch(ctx, b)
+	// Shared: calls read at the same moment travel in one request.
+	res, err := pc.client.BatchShared(ctx, b)
 	if err != nil {
 		return rules.Snapshot{}, 1, fmt.Errorf("snapshot: %w", err)
 	}
