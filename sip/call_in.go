@@ -177,7 +177,9 @@ func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) er
 // an ACK ends the wait: the invite transaction it would need is
 // unexported, and its own 64*T1 timer never fires (it is made anew on
 // every turn of the loop that retransmits the 200 every 4 s), so after
-// ~32 s the answer failed on the dead transaction, with no BYE. So we
+// ~32 s the answer failed on the dead transaction, with no BYE (no
+// upstream issue for that timer yet; the 2xx retransmission loop itself
+// came with emiago/sipgo#227 and the fix of #285). So we
 // hand the dialog the ACK sipgo's ReadAck matches (CSeq of the INVITE),
 // which confirms it. A real ACK arriving as well changes nothing (the
 // state is already confirmed).
