@@ -30,8 +30,9 @@ const (
 	socketFile = "omniphone.sock"
 	// maxSocketPath is below the smallest sun_path (104 bytes on macOS).
 	maxSocketPath = 100
-	// handOverWait is how long a second launch waits for the first to
-	// listen (it may be between taking the lock and listening) and answer.
+	// handOverWait is how long the running instance gives one hand-over,
+	// reading it and carrying it out (a later launch waits up to quitWait
+	// in all, claimOrHandOver).
 	handOverWait = 20 * time.Second
 	// requestLimit bounds one hand-over message.
 	requestLimit = 8 << 10
@@ -232,7 +233,7 @@ func claimOrHandOver(ctx context.Context, dir string, req instanceRequest) (*ins
 		}
 		var d net.Dialer
 		if c, err := d.DialContext(ctx, "unix", socketPath(dir)); err == nil {
-			note, err := handOverOn(ctx, c, req)
+			note, err := handOver(ctx, c, req)
 			return nil, note, err
 		}
 		select {
@@ -243,30 +244,9 @@ func claimOrHandOver(ctx context.Context, dir string, req instanceRequest) (*ins
 	}
 }
 
-// handOver gives req to the running instance of dir and returns its note.
-func handOver(ctx context.Context, dir string, req instanceRequest) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, handOverWait)
-	defer cancel()
-	path := socketPath(dir)
-	var d net.Dialer
-	var c net.Conn
-	for {
-		var err error
-		if c, err = d.DialContext(ctx, "unix", path); err == nil {
-			break
-		}
-		select {
-		case <-ctx.Done():
-			return "", fmt.Errorf("the running omniphone does not answer on %s: %w", path, err)
-		case <-time.After(100 * time.Millisecond): // it took the lock and is about to listen
-		}
-	}
-	return handOverOn(ctx, c, req)
-}
-
-// handOverOn sends req over c, a connection to the running instance, and
+// handOver sends req over c, a connection to the running instance, and
 // returns its note; it closes c.
-func handOverOn(ctx context.Context, c net.Conn, req instanceRequest) (string, error) {
+func handOver(ctx context.Context, c net.Conn, req instanceRequest) (string, error) {
 	defer c.Close()
 	if dl, ok := ctx.Deadline(); ok {
 		_ = c.SetDeadline(dl)

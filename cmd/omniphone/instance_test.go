@@ -32,12 +32,12 @@ func TestInstance_C5_SecondClaimHandsOver(t *testing.T) {
 		}
 		return "dialling " + req.Link, nil
 	})
-	note, err := handOver(context.Background(), dir, instanceRequest{Link: "tel:+79123456789"})
+	note, err := handOverTo(t, dir, instanceRequest{Link: "tel:+79123456789"})
 	require.NoError(t, err)
 	require.Equal(t, "dialling tel:+79123456789", note)
 	require.Equal(t, instanceRequest{Link: "tel:+79123456789"}, <-got)
 
-	_, err = handOver(context.Background(), dir, instanceRequest{Link: "tel:404"})
+	_, err = handOverTo(t, dir, instanceRequest{Link: "tel:404"})
 	require.ErrorContains(t, err, "the running omniphone: call 404: not found", "the first instance's error reaches the second launch")
 	<-got
 
@@ -64,7 +64,7 @@ func TestInstance_C5_StaleSocketIsTakenOver(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = in.Close() })
 	in.Serve(func(context.Context, instanceRequest) (string, error) { return "window raised", nil })
-	note, err := handOver(context.Background(), dir, instanceRequest{})
+	note, err := handOverTo(t, dir, instanceRequest{})
 	require.NoError(t, err)
 	require.Equal(t, "window raised", note)
 }
@@ -79,7 +79,7 @@ func TestInstance_LongProfilePathUsesAHashedSocket(t *testing.T) {
 	in, err := claimInstance(dir)
 	require.NoError(t, err)
 	in.Serve(func(context.Context, instanceRequest) (string, error) { return "ok", nil })
-	_, err = handOver(context.Background(), dir, instanceRequest{})
+	_, err = handOverTo(t, dir, instanceRequest{})
 	require.NoError(t, err)
 	require.NoError(t, in.Close())
 
@@ -146,4 +146,16 @@ func TestInstance_C5_LaunchWhileQuittingTakesOver(t *testing.T) {
 	require.NoError(t, c.err)
 	require.NotNil(t, c.in, "the launch is the instance now")
 	require.NoError(t, c.in.Close())
+}
+
+// handOverTo hands req to the running instance of dir, which must be
+// running, and returns its note.
+func handOverTo(t *testing.T, dir string, req instanceRequest) (string, error) {
+	t.Helper()
+	in, note, err := claimOrHandOver(context.Background(), dir, req)
+	if in != nil {
+		_ = in.Close()
+		t.Fatal("no instance was running: this launch became it")
+	}
+	return note, err
 }

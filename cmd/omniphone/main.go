@@ -123,19 +123,14 @@ func runCallAction(dir string, answer, hangup bool, nargs int, stdout, stderr io
 	if answer {
 		action = actionAnswer
 	}
-	inst, err := claimInstance(dir)
-	if err == nil {
-		_ = inst.Close()
-		fmt.Fprintf(stderr, "omniphone: no omniphone is running with the profile %s: no call to %s\n", dir, action)
-		return 1
-	}
-	if !errors.Is(err, errAlreadyRunning) {
-		fmt.Fprintln(stderr, "omniphone:", err)
-		return 1
-	}
-	note, err := handOver(context.Background(), dir, instanceRequest{Action: action})
+	inst, note, err := claimOrHandOver(context.Background(), dir, instanceRequest{Action: action})
 	if err != nil {
 		fmt.Fprintln(stderr, "omniphone:", err)
+		return 1
+	}
+	if inst != nil {
+		_ = inst.Close()
+		fmt.Fprintf(stderr, "omniphone: no omniphone is running with the profile %s: no call to %s\n", dir, action)
 		return 1
 	}
 	fmt.Fprintf(stdout, "omniphone: %s\n", note)
