@@ -80,13 +80,6 @@ func (p *Phone) serveInvite(d *diago.DialogServerSession) {
 			c.end(CauseRemoteHangup, 0, "")
 			return
 		}
-		if errors.Is(err, errNoAck) {
-			hctx, cancel := detachedTimeout(ctx, 5*time.Second)
-			if herr := d.Hangup(hctx); herr != nil {
-				err = errors.Join(err, fmt.Errorf("BYE: %w", herr))
-			}
-			cancel()
-		}
 		c.end(CauseFailed, 0, err.Error())
 		return
 	}
@@ -153,14 +146,20 @@ func (c *Call) answerMedia(ctx context.Context, d *diago.DialogServerSession) er
 		return fmt.Errorf("answer: %w", err)
 	}
 	if noAck {
-		return errNoAck
+		return endAnswered(ctx, d, errNoAck)
 	}
 	if err := startMedia(); err != nil {
-		hctx, cancel := detachedTimeout(ctx, 5*time.Second)
-		defer cancel()
-		return errors.Join(fmt.Errorf("media: %w", err), d.Hangup(hctx))
+		return endAnswered(ctx, d, fmt.Errorf("media: %w", err))
 	}
 	return nil
+}
+
+// endAnswered hangs up an answered (confirmed) call that cannot go on, with
+// a BYE, and returns why with the BYE's own failure, if any.
+func endAnswered(ctx context.Context, d *diago.DialogServerSession, why error) error {
+	hctx, cancel := detachedTimeout(ctx, 5*time.Second)
+	defer cancel()
+	return errors.Join(why, d.Hangup(hctx))
 }
 
 // confirmWithoutAck ends the wait of an answer for the caller's ACK when
