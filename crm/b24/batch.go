@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -89,27 +90,40 @@ func (r *BatchResult) Decode(key string, out any) error {
 	return nil
 }
 
+// validate checks the keys: letters, digits and '_', each used once.
+func (b *Batch) validate() error {
+	seen := map[string]bool{}
+	for _, cmd := range b.cmds {
+		if !keyPattern.MatchString(cmd.key) {
+			return fmt.Errorf("batch: key %q: use letters, digits and '_'", cmd.key)
+		}
+		if seen[cmd.key] {
+			return fmt.Errorf("batch: key %q is used twice", cmd.key)
+		}
+		seen[cmd.key] = true
+	}
+	return nil
+}
+
+// readOnly reports whether every command only reads (safe to send again).
+func (b *Batch) readOnly() bool {
+	return !slices.ContainsFunc(b.cmds, func(cmd batchCmd) bool { return !isRead(cmd.method) })
+}
+
+func newBatchResult() *BatchResult {
+	return &BatchResult{Results: map[string]json.RawMessage{}, Errors: map[string]*Error{}, Totals: map[string]int{}, Nexts: map[string]int{}}
+}
+
 // Batch runs the commands, 50 per call. References to commands of an
 // earlier call are filled in by the client from that call's results, so a
 // batch of any size behaves like one. A batch is retried after an unclear
 // failure only if every command is a read or opts mark it idempotent.
 func (c *Client) Batch(ctx context.Context, b *Batch, opts ...CallOption) (*BatchResult, error) {
-	out := &BatchResult{Results: map[string]json.RawMessage{}, Errors: map[string]*Error{}, Totals: map[string]int{}, Nexts: map[string]int{}}
-	seen := map[string]bool{}
-	for _, cmd := range b.cmds {
-		if !keyPattern.MatchString(cmd.key) {
-			return nil, fmt.Errorf("batch: key %q: use letters, digits and '_'", cmd.key)
-		}
-		if seen[cmd.key] {
-			return nil, fmt.Errorf("batch: key %q is used twice", cmd.key)
-		}
-		seen[cmd.key] = true
+	if err := b.validate(); err != nil {
+		return nil, err
 	}
-	allReads := true
-	for _, cmd := range b.cmds {
-		allReads = allReads && isRead(cmd.method)
-	}
-	if allReads {
+	out := newBatchResult()
+	if b.readOnly() {
 		opts = append(opts, Idempotent())
 	}
 	for start := 0; start < len(b.cmds); start += MaxBatch {

@@ -324,7 +324,8 @@ type typedEnvelope struct {
 func decodeEnvelope(method string, status int, raw []byte, into any) (*Response, error) {
 	if into != nil {
 		env := typedEnvelope{Result: into}
-		if err := json.Unmarshal(raw, &env); err == nil {
+		derr := json.Unmarshal(raw, &env)
+		if derr == nil {
 			return env.response(method, status)
 		}
 		// An error answer, or a result of another shape: the raw reading
@@ -332,8 +333,7 @@ func decodeEnvelope(method string, status int, raw []byte, into any) (*Response,
 		if _, err := decodeEnvelope(method, status, raw, nil); err != nil {
 			return nil, err
 		}
-		err := json.Unmarshal(raw, &env)
-		return nil, fmt.Errorf("bitrix24 %s: decode result: %w", method, err)
+		return nil, fmt.Errorf("bitrix24 %s: decode result: %w", method, derr)
 	}
 	var env envelope
 	if err := json.Unmarshal(raw, &env); err != nil {

@@ -2,7 +2,6 @@ package b24
 
 import (
 	"context"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,8 +46,10 @@ type coalescer struct {
 // may travel in one request with other callers' batches (see above);
 // anything else is sent as Batch sends it.
 func (c *Client) BatchShared(ctx context.Context, b *Batch) (*BatchResult, error) {
-	if b.halt || len(b.cmds) == 0 || len(b.cmds) > MaxBatch ||
-		slices.ContainsFunc(b.cmds, func(cmd batchCmd) bool { return !isRead(cmd.method) }) {
+	if err := b.validate(); err != nil {
+		return nil, err // before it joins others: its keys would fail theirs
+	}
+	if b.halt || len(b.cmds) == 0 || len(b.cmds) > MaxBatch || !b.readOnly() {
 		return c.Batch(ctx, b)
 	}
 	req := &sharedReq{b: b, done: make(chan struct{}), lead: make(chan struct{}, 1)}
@@ -146,7 +147,7 @@ func (c *Client) sendShared(ctx context.Context) {
 // splitResult is the part of a shared answer whose keys carry prefix,
 // under the keys its caller gave.
 func splitResult(res *BatchResult, prefix string) *BatchResult {
-	out := &BatchResult{Results: map[string]json.RawMessage{}, Errors: map[string]*Error{}, Totals: map[string]int{}, Nexts: map[string]int{}}
+	out := newBatchResult()
 	for k, v := range res.Results {
 		if key, ok := strings.CutPrefix(k, prefix); ok {
 			out.Results[key] = v

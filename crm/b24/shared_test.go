@@ -110,6 +110,11 @@ func TestRef1_7_SharedReadErrorsStayWithTheirBatch(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, b.requests(t).Total-before, "the two batches that waited shared one request")
 
+	// A batch with a bad key is refused before it could join (and fail)
+	// the others' request.
+	_, err = c.BatchShared(ctx, NewBatch().Add("bad-key", "crm.lead.list", nil))
+	require.ErrorContains(t, err, `key "bad-key"`)
+
 	before = b.requests(t).Total
 	write := NewBatch().Add("lead", "crm.lead.add", Params{"fields": Params{"TITLE": "x"}})
 	halting := snapshotRead("+79000000000").Halt()
